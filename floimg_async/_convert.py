@@ -1,0 +1,135 @@
+"""One cattrs converter for every model, with the camelCase rule declared once.
+
+Decoding never lets a cattrs or ``json`` exception escape: :func:`decode`
+raises :class:`~floimg_async.ResponseDecodeError` naming what was wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+
+from ._errors import ResponseDecodeError, excerpt
+from ._models import Execution, ExecutionStatus
+
+__all__ = ["converter", "decode", "load_json", "structure", "to_camel"]
+
+T = TypeVar("T")
+
+
+def to_camel(name: str) -> str:
+    """Return the API's camelCase spelling of a snake_case field name."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _parse_datetime(value: Any, _: type) -> datetime:
+    """ISO 8601 (``Z`` or an offset; naive means UTC) or Unix seconds → aware datetime."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        # Some servers send epoch milliseconds; no date this SDK sees is before 2001.
+        seconds = value / 1000 if value > 1e11 else value
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        moment = datetime.fromisoformat(text)
+    else:
+        raise TypeError(f"expected an ISO 8601 timestamp, got {type(value).__name__}")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _parse_status(value: Any, _: type) -> ExecutionStatus:
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"expected a status string, got {value!r}")
+    return ExecutionStatus(value)
+
+
+def _error_message(value: Any, _: type) -> str | None:
+    """An execution's ``error``: a message string, or the ``message`` of an error object."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        message = value.get("message") or value.get("error") or value.get("code")
+        return str(message) if message is not None else json.dumps(value, default=str)
+    return str(value)
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=False)
+    conv.register_structure_hook(datetime, _parse_datetime)
+    conv.register_structure_hook(ExecutionStatus, _parse_status)
+
+    def attrs_hook_factory(cls: type[Any]) -> Callable[[Any, type], Any]:
+        overrides: dict[str, Any] = {}
+        aliases: list[tuple[str, tuple[str, ...]]] = []
+        for field in attrs.fields(cls):
+            wire = field.metadata.get("wire", to_camel(field.name))
+            hook = _error_message if (cls is Execution and field.name == "error") else None
+            overrides[field.name] = override(rename=wire, struct_hook=hook)
+            if field.metadata.get("aliases"):
+                aliases.append((wire, field.metadata["aliases"]))
+        base = make_dict_structure_fn(cls, conv, **overrides)
+        if not aliases:
+            return base
+
+        def with_aliases(data: Any, target: type) -> Any:
+            if isinstance(data, Mapping):
+                for wire, others in aliases:
+                    if wire not in data:
+                        for other in others:
+                            if other in data:
+                                data = {**data, wire: data[other]}
+                                break
+            return base(data, target)
+
+        return with_aliases
+
+    conv.register_structure_hook_factory(attrs.has, attrs_hook_factory)
+    return conv
+
+
+converter = _make_converter()
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, cattrs.BaseValidationError):
+        return "; ".join(cattrs.transform_error(exc))
+    return f"{type(exc).__name__}: {exc}"
+
+
+def structure(data: Any, cls: type[T], *, what: str, status: int = 200) -> T:
+    """Turn decoded JSON into ``cls``, or raise :class:`ResponseDecodeError`."""
+    try:
+        return converter.structure(data, cls)
+    except Exception as exc:
+        raise ResponseDecodeError(
+            f"the API's {what} response does not have the documented shape ({_describe(exc)})",
+            status=status,
+            body_excerpt=excerpt(json.dumps(data, default=str).encode()),
+        ) from exc
+
+
+def load_json(body: bytes, *, what: str, status: int = 200) -> Any:
+    """Parse a response body as JSON, or raise :class:`ResponseDecodeError`."""
+    try:
+        return json.loads(body)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise ResponseDecodeError(
+            f"the API's {what} response is not valid JSON ({exc}); body starts: {excerpt(body)!r}",
+            status=status,
+            body_excerpt=excerpt(body),
+        ) from exc
+
+
+def decode(body: bytes, cls: type[T], *, what: str, status: int = 200) -> T:
+    """Parse and structure a response body into ``cls`` in one step."""
+    return structure(load_json(body, what=what, status=status), cls, what=what, status=status)

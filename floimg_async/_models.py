@@ -1,0 +1,209 @@
+"""The API's resources as frozen attrs classes.
+
+Field names are snake_case; :mod:`floimg_async._convert` maps them from the
+API's camelCase by one rule. A field whose wire name breaks that rule says so
+in its ``metadata`` (``wire`` for the name, ``aliases`` for other spellings
+some servers use). Every optional field defaults to ``None``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+__all__ = [
+    "Execution",
+    "ExecutionOutput",
+    "ExecutionStatus",
+    "Image",
+    "Page",
+    "Project",
+    "RunResult",
+    "Workflow",
+    "WorkflowParameter",
+    "WorkflowSummary",
+]
+
+T = TypeVar("T")
+
+
+class ExecutionStatus(str, enum.Enum):
+    """The status of an execution; compares equal to its string value.
+
+    A status the SDK does not know (the API may add some) is kept as a
+    pseudo-member whose ``value`` is the server's string; it is not terminal.
+    """
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+    @classmethod
+    def _missing_(cls, value: object) -> ExecutionStatus | None:
+        if not isinstance(value, str):
+            return None
+        known = cls._value2member_map_.get(value.lower())
+        if known is not None:
+            return known  # type: ignore[return-value]
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        return member
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the execution has ended (completed, failed, error or cancelled)."""
+        return self in _TERMINAL
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the execution ended ``completed``."""
+        return self is ExecutionStatus.COMPLETED
+
+
+_TERMINAL = frozenset(
+    {
+        ExecutionStatus.COMPLETED,
+        ExecutionStatus.FAILED,
+        ExecutionStatus.ERROR,
+        ExecutionStatus.CANCELLED,
+    }
+)
+
+
+@attrs.frozen
+class WorkflowSummary:
+    """One entry of ``workflows.list``."""
+
+    id: str
+    name: str | None = None
+    project_id: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@attrs.frozen
+class WorkflowParameter:
+    """A parameter a workflow accepts: its name, type, whether it is required, its default."""
+
+    name: str
+    type: str | None = None
+    required: bool = False
+    default: Any = None
+
+
+@attrs.frozen
+class Workflow:
+    """A workflow with its parameter schema, from ``workflows.get``."""
+
+    id: str
+    name: str | None = None
+    description: str | None = None
+    project_id: str | None = None
+    parameters: tuple[WorkflowParameter, ...] = ()
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@attrs.frozen
+class ExecutionOutput:
+    """What a completed execution produced: the image URL and, where known, its shape."""
+
+    url: str | None = None
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+
+
+@attrs.frozen
+class Execution:
+    """One run of a workflow.
+
+    ``duration_ms`` is the API's ``duration``; ``error`` is the failure message
+    when the server gives one. ``is_terminal`` and ``succeeded`` read ``status``.
+    """
+
+    id: str = attrs.field(metadata={"wire": "executionId", "aliases": ("id",)})
+    status: ExecutionStatus = ExecutionStatus.PENDING
+    workflow_id: str | None = None
+    output: ExecutionOutput | None = None
+    duration_ms: int | None = attrs.field(default=None, metadata={"wire": "duration"})
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    error: str | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the execution has ended; unknown statuses count as not ended."""
+        return self.status.is_terminal
+
+    @property
+    def succeeded(self) -> bool:
+        """Whether the execution ended ``completed``."""
+        return self.status is ExecutionStatus.COMPLETED
+
+
+@attrs.frozen
+class Image:
+    """An image in FloImg storage."""
+
+    id: str
+    url: str | None = None
+    name: str | None = None
+    size: int | None = None
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+    created_at: datetime | None = None
+
+
+@attrs.frozen
+class Project:
+    """A project, which groups workflows and images."""
+
+    id: str
+    name: str | None = None
+    description: str | None = None
+    created_at: datetime | None = None
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of a listing: its items, the total the API reported, and where it sits."""
+
+    items: tuple[T, ...]
+    total: int | None
+    has_more: bool
+    offset: int
+    limit: int
+
+
+@attrs.frozen
+class RunResult:
+    """The outcome of one parameter set in ``workflows.run_many``.
+
+    ``index`` is the parameter set's position in the input. On success
+    ``execution`` is the completed execution and ``error`` is ``None``; on
+    failure ``error`` is the exception and ``execution`` is the execution when
+    one exists (failed, or still running when a wait gave up), else ``None``.
+    """
+
+    index: int
+    parameters: Mapping[str, Any]
+    execution: Execution | None
+    error: BaseException | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether this parameter set produced a completed execution."""
+        return self.error is None and self.execution is not None and self.execution.succeeded

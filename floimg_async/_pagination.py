@@ -1,0 +1,152 @@
+"""``AsyncPager``: offset pagination as lazy async iteration.
+
+A pager holds no items. Each ``async for`` starts from the pager's offset and
+fetches the next page only when iteration reaches it, so memory stays flat
+however long the listing is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from ._convert import converter, structure
+from ._errors import ResponseDecodeError
+from ._models import Page
+
+__all__ = ["AsyncPager", "parse_page"]
+
+T = TypeVar("T")
+
+FetchPage = Callable[[int, int], Awaitable[Page[T]]]
+
+
+def parse_page(data: Any, key: str, cls: type[T], *, offset: int, limit: int, what: str) -> Page[T]:
+    """Turn a listing body into a :class:`Page`. Pure.
+
+    Accepts ``{key: [...], "total": N, "hasMore": bool}`` and a bare JSON list.
+    When ``hasMore`` is absent it is inferred from ``total``, else from whether
+    the page came back full.
+    """
+    total: int | None = None
+    has_more: bool | None = None
+    if isinstance(data, list):
+        raw_items: Any = data
+        if len(data) > limit:  # a server that ignores limit/offset sent everything
+            has_more = False
+    elif isinstance(data, Mapping) and isinstance(data.get(key), list):
+        raw_items = data[key]
+        raw_total = data.get("total")
+        if isinstance(raw_total, int) and not isinstance(raw_total, bool):
+            total = raw_total
+        raw_has_more = data.get("hasMore", data.get("has_more"))
+        if isinstance(raw_has_more, bool):
+            has_more = raw_has_more
+    else:
+        raise ResponseDecodeError(
+            f"the API's {what} response has no {key!r} list",
+            status=200,
+            body_excerpt=repr(data)[:200],
+        )
+    hook = converter.get_structure_hook(cls)
+    try:
+        items = tuple(hook(item, cls) for item in raw_items)
+    except Exception:
+        # Slow path, only to produce a readable error naming the bad item.
+        for index, item in enumerate(raw_items):
+            structure(item, cls, what=f"{what} (item {index})")
+        raise
+    if has_more is None:
+        # No hasMore: trust total when given, else assume a full page means more.
+        has_more = offset + len(items) < total if total is not None else len(items) >= limit
+    return Page(items=items, total=total, has_more=has_more, offset=offset, limit=limit)
+
+
+class AsyncPager(Generic[T]):
+    """Every item of a listing, page by page, fetched as iteration reaches it.
+
+    ``async for item in pager`` yields items in order across pages and stops
+    when the API says there are no more, at an empty page, or after
+    ``max_items``. :meth:`pages` yields whole :class:`Page` objects and
+    :meth:`to_list` collects everything. A pager can be iterated more than
+    once; each iteration starts again from its first page.
+    """
+
+    def __init__(
+        self, fetch: FetchPage[T], *, page_size: int, offset: int, max_items: int | None
+    ) -> None:
+        self._fetch = fetch
+        self.page_size = page_size
+        self.offset = offset
+        self.max_items = max_items
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncPager(page_size={self.page_size}, offset={self.offset}, "
+            f"max_items={self.max_items})"
+        )
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return _ItemIterator(self.pages())
+
+    def pages(self) -> AsyncIterator[Page[T]]:
+        """Iterate over whole pages (costs one request per page)."""
+        return _PageIterator(self._fetch, self.page_size, self.offset, self.max_items)
+
+    async def to_list(self) -> list[T]:
+        """Collect every item into a list (mind ``max_items`` on long listings)."""
+        return [item async for item in self]
+
+
+class _PageIterator(AsyncIterator[Page[T]]):
+    __slots__ = ("_done", "_fetch", "_left", "_offset", "_page_size")
+
+    def __init__(
+        self, fetch: FetchPage[T], page_size: int, offset: int, max_items: int | None
+    ) -> None:
+        self._fetch = fetch
+        self._page_size = page_size
+        self._offset = offset
+        self._left = max_items
+        self._done = max_items == 0
+
+    async def __anext__(self) -> Page[T]:
+        if self._done:
+            raise StopAsyncIteration
+        limit = self._page_size if self._left is None else min(self._page_size, self._left)
+        page = await self._fetch(self._offset, limit)
+        count = len(page.items)
+        if self._left is not None and count >= self._left:
+            if count > self._left:
+                page = attrs.evolve(page, items=page.items[: self._left])
+                count = self._left
+            self._done = True
+        if count == 0:
+            self._done = True
+            raise StopAsyncIteration
+        if not page.has_more:
+            self._done = True
+        if self._left is not None:
+            self._left -= count
+        self._offset += count
+        return page
+
+
+class _ItemIterator(AsyncIterator[T]):
+    __slots__ = ("_index", "_items", "_pages")
+
+    def __init__(self, pages: AsyncIterator[Page[T]]) -> None:
+        self._pages = pages
+        self._items: tuple[T, ...] = ()
+        self._index = 0
+
+    async def __anext__(self) -> T:
+        while self._index >= len(self._items):
+            page = await self._pages.__anext__()
+            self._items = page.items
+            self._index = 0
+        item = self._items[self._index]
+        self._index += 1
+        return item

@@ -1,0 +1,170 @@
+"""The pure core of a call: what to send, built without any I/O.
+
+Resources turn their arguments into a :class:`Request`; the transport sends
+it. Nothing here touches the network, so all of it is tested synchronously.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import attrs
+
+from ._uploads import UploadBody
+
+__all__ = [
+    "Request",
+    "json_body",
+    "new_idempotency_key",
+    "normalize_base_url",
+    "origin_of",
+    "page_params",
+    "path",
+]
+
+DEFAULT_BASE_URL = "https://api.floimg.com/v1"
+
+
+@attrs.frozen(slots=True)
+class Request:
+    """One logical API call; the transport may send it several times (retries).
+
+    ``path`` is relative to the base URL and already percent-encoded.
+    A ``path`` that is an absolute URL (downloads) is used as it is.
+    ``json`` is the encoded JSON body; ``upload`` a multipart body that can be
+    re-opened per attempt. ``what`` names the call in error messages and logs.
+    ``authenticated`` is false for a URL off the API's origin: no API key then.
+    """
+
+    method: str
+    path: str
+    what: str
+    params: Mapping[str, str] | None = None
+    json: bytes | None = None
+    upload: UploadBody | None = None
+    idempotency_key: str | None = None
+    authenticated: bool = True
+
+
+def segment(value: object, what: str) -> str:
+    """Percent-encode one id as a single path segment (``"a/b"`` → ``"a%2Fb"``).
+
+    Raises ``TypeError`` for a non-string and ``ValueError`` for an empty id or
+    a dot segment, which no id can be and which could address another endpoint.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string id, got {type(value).__name__}")
+    if not value or not value.strip():
+        raise ValueError(f"{what} must be a non-empty id, got {value!r}")
+    if value in {".", ".."}:
+        raise ValueError(f"{what} {value!r} is not a valid id")
+    return quote(value, safe="")
+
+
+def path(*parts: str) -> str:
+    """Join already-encoded segments into a relative path: ``path("a", "b")`` → ``/a/b``."""
+    return "/" + "/".join(parts)
+
+
+def json_body(payload: Mapping[str, Any]) -> bytes:
+    """Encode a JSON body once, so every retry of a call sends the same bytes."""
+    try:
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"request body is not JSON-serialisable ({exc}); parameters must be made of "
+            "str, int, float, bool, None, lists and dicts"
+        ) from exc
+
+
+def new_idempotency_key() -> str:
+    """A fresh key for one call (a UUID4 hex string)."""
+    return uuid.uuid4().hex
+
+
+def page_params(limit: int, offset: int, project_id: str | None) -> dict[str, str]:
+    """Query parameters of one listing page."""
+    params = {"limit": str(limit), "offset": str(offset)}
+    if project_id is not None:
+        params["projectId"] = project_id
+    return params
+
+
+def check_page_size(page_size: object) -> int:
+    """Validate a listing's ``page_size`` (1..100) before any request is made."""
+    if isinstance(page_size, bool) or not isinstance(page_size, int):
+        raise TypeError(f"page_size must be an int from 1 to 100, got {page_size!r}")
+    if not 1 <= page_size <= 100:
+        raise ValueError(f"page_size must be from 1 to 100 (the API's maximum), got {page_size}")
+    return page_size
+
+
+def check_offset(offset: object) -> int:
+    """Validate a listing's starting ``offset`` (a non-negative int)."""
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"offset must be a non-negative int, got {offset!r}")
+    return offset
+
+
+def check_max_items(max_items: object) -> int | None:
+    """Validate a listing's ``max_items`` (``None`` or a non-negative int)."""
+    if max_items is None:
+        return None
+    if isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0:
+        raise ValueError(f"max_items must be None or a non-negative int, got {max_items!r}")
+    return max_items
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_base_url(base_url: str, *, allow_insecure_http: bool = False) -> str:
+    """Check a base URL and drop its trailing slash.
+
+    Raises ``ValueError`` for anything that is not an absolute ``https`` URL,
+    or ``http`` to a loopback host; plain ``http`` elsewhere would send the API
+    key in clear text, so it needs ``allow_insecure_http=True``.
+    """
+    if not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a string, got {type(base_url).__name__}")
+    text = base_url.strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(
+            f"base_url must be an absolute http(s) URL such as "
+            f"'https://api.floimg.com/v1', got {base_url!r}"
+        )
+    if parts.query or parts.fragment:
+        raise ValueError(f"base_url must not have a query or fragment, got {base_url!r}")
+    if parts.scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
+        raise ValueError(
+            f"refusing plain-http base_url {base_url!r}: it would send the API key unencrypted "
+            "to another machine. Use https, or pass allow_insecure_http=True if you must."
+        )
+    return text
+
+
+def origin_of(url: str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of a URL, with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    return scheme, (parts.hostname or "").lower(), port

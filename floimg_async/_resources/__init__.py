@@ -1,0 +1,1 @@
+"""One module per API resource; each turns arguments into requests and answers into models."""

@@ -1,0 +1,366 @@
+"""The only module that talks to aiohttp: send a :class:`Request`, get a response.
+
+It owns the connection pool (a lazily created ``ClientSession`` or the
+caller's), the client-wide rate-limit gate, retries (tenacity driving the pure
+policy in :mod:`._retry`), per-attempt timeouts and the call deadline, logging,
+and the translation of aiohttp exceptions into the SDK's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import platform
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+import aiohttp
+import attrs
+from tenacity import AsyncRetrying, RetryCallState
+
+from ._errors import (
+    APIConnectionError,
+    APITimeoutError,
+    FloImgError,
+    RateLimitedError,
+    error_for_status,
+)
+from ._request import Request, new_idempotency_key
+from ._retry import RetryPolicy, is_retryable, wait_for
+from ._uploads import UploadBody
+from ._version import __version__
+
+__all__ = ["USER_AGENT", "Pool", "Response", "Sender", "logger"]
+
+logger = logging.getLogger("floimg_async")
+
+USER_AGENT = (
+    f"floimg-async/{__version__} aiohttp/{aiohttp.__version__} Python/{platform.python_version()}"
+)
+
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+Consumer = Callable[[aiohttp.ClientResponse], Awaitable[T]]
+
+
+@attrs.frozen(slots=True)
+class Response:
+    """A successful (2xx) answer, fully read."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Pool:
+    """The connection pool and state shared by a client and its ``with_options`` copies."""
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession | None,
+        max_connections: int,
+        trace_configs: list[aiohttp.TraceConfig] | None,
+    ) -> None:
+        self._session = session
+        self.owns_session = session is None
+        self._max_connections = max_connections
+        self._trace_configs = trace_configs
+        self.closed = False
+        # Client-wide rate-limit gate: no request leaves before this loop time.
+        self.resume_at = 0.0
+
+    def get_session(self) -> aiohttp.ClientSession:
+        """The session to send on, created on first use inside the running loop."""
+        session = self._session
+        if session is None:
+            if self.closed:
+                raise FloImgError("this FloImg client is closed; create a new FloImg to go on")
+            session = self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                trace_configs=self._trace_configs,
+            )
+        return session
+
+    async def close(self) -> None:
+        """Close the session if this pool created it. Idempotent."""
+        self.closed = True
+        session, self._session = self._session, None
+        if session is not None and self.owns_session:
+            await session.close()
+
+
+def _translate(exc: BaseException, request: Request, timeout: float | None) -> FloImgError:
+    """Turn an aiohttp/OS exception from one attempt into the SDK's own."""
+    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+        limit = f" after {timeout:g}s" if timeout else ""
+        return APITimeoutError(f"{request.what}: the request timed out{limit}")
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return APIConnectionError(f"{request.what}: the response body was cut short ({exc})")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return APIConnectionError(
+            f"{request.what}: could not connect to {exc.host}:{exc.port} ({exc.os_error or exc})"
+        )
+    text = str(exc) or type(exc).__name__
+    return APIConnectionError(f"{request.what}: the connection failed ({text})")
+
+
+@attrs.define(slots=True)
+class _Call(Generic[T]):
+    """One logical call across its attempts: what to send and how far it has got."""
+
+    request: Request
+    consume: Consumer[T]
+    deadline_at: float | None
+    attempts: int = 0
+
+
+_CONNECTION_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError)
+
+
+class Sender:
+    """Sends requests over a :class:`Pool` with one client's timeout, retries and deadline."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        *,
+        base_url: str,
+        headers: Mapping[str, str],
+        timeout: aiohttp.ClientTimeout,
+        policy: RetryPolicy,
+        deadline: float | None,
+        sleep: Sleep | None,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.pool = pool
+        self.base_url = base_url
+        self.headers = dict(headers)
+        # For URLs off the API's origin (downloads): never the API key.
+        self.public_headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        self.closed = False
+        self.timeout = timeout
+        self.policy = policy
+        self.deadline = deadline
+        self.sleep: Sleep = sleep or asyncio.sleep
+        self._rand = rand
+        self._read_body: Consumer[bytes] = _read_body
+
+    async def send(self, request: Request, *, deadline_at: float | None = None) -> Response:
+        """Send ``request`` with retries; return the 2xx response or raise a FloImgError."""
+        return await self.send_with(request, _read_response, deadline_at=deadline_at)
+
+    async def send_with(
+        self, request: Request, consume: Consumer[T], *, deadline_at: float | None = None
+    ) -> T:
+        """Send with retries; on a 2xx answer hand the live response to ``consume``.
+
+        ``consume`` runs inside the attempt, so a connection that breaks while it
+        reads is retried like any other. ``deadline_at`` (loop time) bounds the
+        whole call, sleeps included; the client's ``deadline`` applies otherwise.
+        """
+        if self.closed or self.pool.closed:
+            raise FloImgError("this FloImg client is closed; create a new FloImg to go on")
+        if request.method == "POST" and request.idempotency_key is None:
+            request = attrs.evolve(request, idempotency_key=new_idempotency_key())
+        loop = asyncio.get_running_loop()
+        if deadline_at is None and self.deadline is not None:
+            deadline_at = loop.time() + self.deadline
+        call = _Call(request, consume, deadline_at)
+        if self.policy.max_retries == 0:
+            return await self._attempt(call)
+        retrying = AsyncRetrying(
+            sleep=self.sleep,
+            stop=self._stop,
+            wait=self._wait,
+            retry=self._should_retry,
+            before_sleep=self._before_sleep,
+            retry_error_callback=self._give_up,
+        )
+        result: T = await retrying(self._attempt, call)
+        return result
+
+    # -- one attempt -------------------------------------------------------------------------
+
+    async def _attempt(self, call: _Call[T]) -> T:
+        call.attempts += 1
+        request, consume, deadline_at = call.request, call.consume, call.deadline_at
+        attempt = call.attempts
+        pool = self.pool
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if pool.resume_at > now:
+            await self._wait_for_gate(request, pool.resume_at - now, deadline_at)
+        timeout = self.timeout
+        if deadline_at is not None:
+            remaining = deadline_at - loop.time()
+            if remaining <= 0:
+                raise APITimeoutError(f"{request.what}: the call's deadline passed")
+            if timeout.total is None or remaining < timeout.total:
+                timeout = attrs.evolve(timeout, total=remaining)
+        session = pool.get_session()
+        headers = self.headers if request.authenticated else self.public_headers
+        data: Any = None
+        stream = None
+        if request.method != "GET":
+            headers = dict(headers)
+            if request.idempotency_key is not None:
+                headers["Idempotency-Key"] = request.idempotency_key
+            if request.json is not None:
+                headers["Content-Type"] = "application/json"
+                data = request.json
+            elif request.upload is not None:
+                headers["Content-Type"] = request.upload.header
+                if request.upload.length is not None:
+                    headers["Content-Length"] = str(request.upload.length)
+                data = stream = request.upload.open()
+        url = request.path if request.path.startswith("http") else self.base_url + request.path
+        started = loop.time()
+        try:
+            async with session.request(
+                request.method,
+                url,
+                params=request.params,
+                data=data,
+                headers=headers,
+                timeout=timeout,
+            ) as resp:
+                status = resp.status
+                if status >= 400:
+                    body = await resp.read()
+                    api_error = error_for_status(status, resp.headers, body)
+                    self._log_attempt(request, attempt, status, started, resp.headers)
+                    if isinstance(api_error, RateLimitedError):
+                        self._close_gate(api_error.retry_after)
+                    raise api_error
+                result = await consume(resp)
+                self._log_attempt(request, attempt, status, started, resp.headers)
+                return result
+        except FloImgError:
+            raise
+        except _CONNECTION_ERRORS as exc:
+            error = _translate(exc, request, timeout.total)
+            self._log_attempt(request, attempt, None, started, None, error)
+            raise error from exc
+        except RuntimeError as exc:
+            # aiohttp raises RuntimeError for a session the caller already closed.
+            raise FloImgError(
+                f"{request.what}: the aiohttp session cannot be used ({exc}); "
+                "was the session passed to FloImg closed?"
+            ) from exc
+        finally:
+            if stream is not None:
+                await stream.aclose()
+
+    async def _wait_for_gate(
+        self, request: Request, delay: float, deadline_at: float | None
+    ) -> None:
+        if deadline_at is not None:
+            loop = asyncio.get_running_loop()
+            if loop.time() + delay > deadline_at:
+                raise APITimeoutError(
+                    f"{request.what}: the API asked to wait {delay:.1f}s (rate limit), "
+                    "longer than the call's deadline allows"
+                )
+        await self.sleep(delay)
+
+    def _close_gate(self, retry_after: float | None) -> None:
+        if retry_after is None or retry_after > self.policy.max_retry_after:
+            return
+        resume_at = asyncio.get_running_loop().time() + retry_after
+        if resume_at > self.pool.resume_at:
+            self.pool.resume_at = resume_at
+
+    # -- tenacity hooks: thin adapters over the pure policy ---------------------------------
+
+    def _should_retry(self, state: RetryCallState) -> bool:
+        outcome = state.outcome
+        if outcome is None or not outcome.failed:
+            return False
+        error = outcome.exception()
+        if error is None or not is_retryable(error, self.policy):
+            return False
+        upload: UploadBody | None = state.args[0].request.upload
+        return upload is None or upload.can_retry
+
+    def _planned_wait(self, state: RetryCallState) -> float:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None else None
+        assert error is not None
+        return wait_for(error, state.attempt_number, self.policy, self._rand)
+
+    def _stop(self, state: RetryCallState) -> bool:
+        if state.attempt_number > self.policy.max_retries:
+            return True
+        deadline_at: float | None = state.args[0].deadline_at
+        if deadline_at is None:
+            return False
+        now = asyncio.get_running_loop().time()
+        return now + self._planned_wait(state) >= deadline_at
+
+    def _wait(self, state: RetryCallState) -> float:
+        return self._planned_wait(state)
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        if logger.isEnabledFor(logging.INFO):
+            outcome = state.outcome
+            assert outcome is not None
+            request: Request = state.args[0].request
+            logger.info(
+                "retrying %s %s in %.2fs (attempt %d failed: %s)",
+                request.method,
+                request.path,
+                state.upcoming_sleep,
+                state.attempt_number,
+                outcome.exception(),
+            )
+
+    def _give_up(self, state: RetryCallState) -> Any:
+        outcome = state.outcome
+        assert outcome is not None
+        error = outcome.exception()
+        assert error is not None
+        request: Request = state.args[0].request
+        deadline_at = state.args[0].deadline_at
+        if (
+            deadline_at is not None
+            and state.attempt_number <= self.policy.max_retries
+            and is_retryable(error, self.policy)
+        ):
+            raise APITimeoutError(
+                f"{request.what}: gave up after {state.attempt_number} attempt(s) to stay "
+                f"within the call's deadline; last error: {error}"
+            ) from error
+        raise error
+
+    def _log_attempt(
+        self,
+        request: Request,
+        attempt: int,
+        status: int | None,
+        started: float,
+        headers: Mapping[str, str] | None,
+        error: BaseException | None = None,
+    ) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            elapsed = asyncio.get_running_loop().time() - started
+            request_id = headers.get("x-request-id") if headers is not None else None
+            logger.debug(
+                "%s %s -> %s attempt=%d elapsed=%.3fs request_id=%s%s",
+                request.method,
+                request.path,
+                status if status is not None else "no response",
+                attempt,
+                elapsed,
+                request_id,
+                f" error={error}" if error is not None else "",
+            )
+
+
+async def _read_body(resp: aiohttp.ClientResponse) -> bytes:
+    return await resp.read()
+
+
+async def _read_response(resp: aiohttp.ClientResponse) -> Response:
+    return Response(resp.status, resp.headers, await resp.read())
