@@ -251,7 +251,7 @@ class Sender:
             ) from exc
         finally:
             if stream is not None:
-                await stream.aclose()
+                stream.close()
 
     async def _wait_for_gate(
         self, request: Request, delay: float, deadline_at: float | None

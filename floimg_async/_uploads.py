@@ -13,12 +13,13 @@ import asyncio
 import io
 import mimetypes
 import os
+import threading
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["CHUNK_SIZE", "UploadBody", "UploadSource"]
+__all__ = ["CHUNK_SIZE", "BodyStream", "UploadBody", "UploadSource"]
 
 CHUNK_SIZE = 512 * 1024
 
@@ -132,56 +133,94 @@ class UploadBody:
         """Whether another attempt could send the whole body again."""
         return self.replayable or not self.started
 
-    def open(self) -> AsyncGenerator[bytes, None]:
-        """A fresh stream of the whole body for one attempt. ``aclose()`` it afterwards."""
-        return self._stream()
-
-    async def _stream(self) -> AsyncGenerator[bytes, None]:
-        yield self._head
-        if self._data is not None:
-            self.started = True
-            yield self._data
-        elif self._path is not None:
-            async for chunk in _read_file(self._path, None):
-                self.started = True
-                yield chunk
-        elif self._file is not None:
-            async for chunk in _read_file(
-                self._file, self._file_start if self.replayable else None
-            ):
-                self.started = True
-                yield chunk
-        elif self._aiter is not None:
-            async for chunk in self._aiter:
-                if not isinstance(chunk, bytes | bytearray | memoryview):
-                    raise TypeError(
-                        f"upload async iterable must yield bytes, got {type(chunk).__name__}"
-                    )
-                self.started = True
-                yield bytes(chunk)
-        yield self._tail
+    def open(self) -> BodyStream:
+        """A fresh stream of the whole body for one attempt; ``close()`` it afterwards."""
+        return BodyStream(self)
 
 
-async def _read_file(source: Path | IO[bytes], start: int | None) -> AsyncIterator[bytes]:
-    """Read a path or file object in chunks on the default executor."""
-    loop = asyncio.get_running_loop()
-    own = isinstance(source, Path)
-    if isinstance(source, Path):
-        file: IO[bytes] = await loop.run_in_executor(None, _open_binary, source)
-    else:
-        file = source
-    try:
-        if start is not None:
-            await loop.run_in_executor(None, file.seek, start)
-        while True:
-            chunk = await loop.run_in_executor(None, file.read, CHUNK_SIZE)
-            if not chunk:
-                return
-            yield chunk
-    finally:
-        if own:
+class BodyStream(AsyncIterator[bytes]):
+    """The bytes of one attempt's body: head, file chunks, tail.
+
+    Unlike a generator, it can be closed at any moment, even while aiohttp's
+    writer task is abandoned halfway, and closing releases the file at once.
+    """
+
+    def __init__(self, body: UploadBody) -> None:
+        self._body = body
+        self._stage = 0  # 0: head, 1: file, 2: tail, 3: done
+        self._file: IO[bytes] | None = None
+        self._own_file = False
+        self._source: AsyncIterator[bytes] | None = None
+        self._closed = False
+        # close() may run while an executor thread is opening the file; the lock
+        # makes sure whichever comes second closes it.
+        self._lock = threading.Lock()
+
+    async def __anext__(self) -> bytes:
+        body = self._body
+        if self._closed or self._stage == 3:
+            raise StopAsyncIteration
+        if self._stage == 0:
+            self._stage = 1
+            return body._head
+        if self._stage == 1:
+            chunk = await self._next_chunk()
+            if chunk:
+                body.started = True
+                return chunk
+            self._stage = 2
+        self._stage = 3
+        self.close()
+        return body._tail
+
+    async def _next_chunk(self) -> bytes | None:
+        body = self._body
+        if body._data is not None:
+            self._stage = 2
+            return body._data
+        if body._aiter is not None:
+            if self._source is None:
+                self._source = aiter(body._aiter)
+            try:
+                chunk = await anext(self._source)
+            except StopAsyncIteration:
+                return None
+            if not isinstance(chunk, bytes | bytearray | memoryview):
+                raise TypeError(
+                    f"upload async iterable must yield bytes, got {type(chunk).__name__}"
+                )
+            return bytes(chunk)
+        loop = asyncio.get_running_loop()
+        if self._file is None:
+            if body._path is not None:
+                self._own_file = True
+                if not await loop.run_in_executor(None, self._open, body._path):
+                    return None
+            else:
+                assert body._file is not None
+                self._file = body._file
+                if body.replayable:
+                    await loop.run_in_executor(None, self._file.seek, body._file_start)
+        file = self._file
+        if file is None:  # closed meanwhile
+            return None
+        chunk = await loop.run_in_executor(None, file.read, CHUNK_SIZE)
+        return chunk or None
+
+    def _open(self, path: Path) -> bool:
+        """Runs in a worker thread: open the file unless the stream was closed meanwhile."""
+        file = path.open("rb")
+        with self._lock:
+            if not self._closed:
+                self._file = file
+                return True
+        file.close()
+        return False
+
+    def close(self) -> None:
+        """Stop the stream and close a file it opened. Safe to call at any time, twice."""
+        with self._lock:
+            self._closed = True
+            file, self._file = self._file, None
+        if file is not None and self._own_file:
             file.close()
-
-
-def _open_binary(path: Path) -> IO[bytes]:
-    return path.open("rb")
