@@ -1,0 +1,133 @@
+"""Client configuration, lifecycle and the headers every request carries."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+import pytest
+from _support import API_KEY, BASE_URL
+from aioresponses import aioresponses
+from yarl import URL
+
+import floimg_async
+from floimg_async import FloImg, FloImgError
+
+WF_URL = f"{BASE_URL}/workflows/wf_1"
+
+
+def test_api_key_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOIMG_API_KEY", "fsk_test_from_env")
+    monkeypatch.setenv("FLOIMG_BASE_URL", "http://127.0.0.1:9/v1/")
+    client = FloImg()
+    assert client.base_url == "http://127.0.0.1:9/v1"
+
+
+def test_missing_key_says_how_to_provide_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLOIMG_API_KEY", raising=False)
+    with pytest.raises(FloImgError, match="FLOIMG_API_KEY"):
+        FloImg()
+    with pytest.raises(FloImgError, match="api_key="):
+        FloImg(api_key="")
+
+
+def test_default_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLOIMG_BASE_URL", raising=False)
+    assert FloImg(API_KEY).base_url == "https://api.floimg.com/v1"
+
+
+def test_key_with_a_newline_is_refused_without_echoing_it() -> None:
+    with pytest.raises(FloImgError) as info:
+        FloImg("fsk_live_secret\r\nX-Evil: 1")
+    assert "secret" not in str(info.value)
+
+
+def test_repr_never_shows_the_key() -> None:
+    client = FloImg(API_KEY, base_url=BASE_URL)
+    assert API_KEY not in repr(client)
+    assert "5ecret" not in repr(client) and "5ecret" not in str(client)
+    assert BASE_URL in repr(client)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"timeout": 0},
+        {"timeout": -1},
+        {"max_retries": -1},
+        {"max_connections": 0},
+        {"deadline": 0},
+        {"max_retry_after": -5},
+    ],
+)
+def test_bad_settings_are_value_errors(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        FloImg(API_KEY, base_url=BASE_URL, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_every_request_carries_auth_user_agent_and_accept(client: FloImg) -> None:
+    with aioresponses() as mock:
+        mock.get(WF_URL, payload={"id": "wf_1"})
+        await client.workflows.get("wf_1")
+        (call,) = mock.requests[("GET", URL(WF_URL))]
+    headers = call.kwargs["headers"]
+    assert headers["Authorization"] == f"Bearer {API_KEY}"
+    assert headers["Accept"] == "application/json"
+    assert re.fullmatch(r"floimg-async/\S+ aiohttp/\S+ Python/\S+", headers["User-Agent"])
+    assert floimg_async.__version__ in headers["User-Agent"]
+    assert "Idempotency-Key" not in headers
+
+
+async def test_session_is_created_lazily_and_closed_by_close() -> None:
+    client = FloImg(API_KEY, base_url=BASE_URL)
+    assert client._sender.pool._session is None  # nothing created outside a running call
+    with aioresponses() as mock:
+        mock.get(WF_URL, payload={"id": "wf_1"})
+        await client.workflows.get("wf_1")
+    session = client._sender.pool._session
+    assert session is not None and not session.closed
+    await client.close()
+    assert session.closed
+    await client.close()  # idempotent
+
+
+async def test_use_after_close_raises() -> None:
+    client = FloImg(API_KEY, base_url=BASE_URL)
+    await client.close()
+    with pytest.raises(FloImgError, match="closed"):
+        await client.workflows.get("wf_1")
+    with pytest.raises(FloImgError, match="closed"):
+        async with client:
+            pass
+
+
+async def test_external_session_is_used_and_never_closed() -> None:
+    async with aiohttp.ClientSession() as session:
+        with aioresponses() as mock:
+            mock.get(WF_URL, payload={"id": "wf_1"})
+            async with FloImg(API_KEY, base_url=BASE_URL, session=session) as client:
+                assert (await client.workflows.get("wf_1")).id == "wf_1"
+        assert not session.closed
+
+
+async def test_with_options_shares_the_pool_and_overrides_settings(client: FloImg) -> None:
+    quick = client.with_options(timeout=2.5, max_retries=0, deadline=9)
+    assert quick._sender.pool is client._sender.pool
+    assert (quick.timeout.total, quick.max_retries, quick.deadline) == (2.5, 0, 9.0)
+    assert (client.timeout.total, client.max_retries, client.deadline) == (60.0, 3, None)
+    with aioresponses() as mock:
+        mock.get(WF_URL, status=503)
+        with pytest.raises(floimg_async.ServerError):
+            await quick.workflows.get("wf_1")
+        assert len(mock.requests[("GET", URL(WF_URL))]) == 1  # max_retries=0: one attempt
+    await quick.close()
+    assert not client.closed  # closing the copy leaves the shared pool open
+
+
+async def test_closing_the_original_closes_copies() -> None:
+    client = FloImg(API_KEY, base_url=BASE_URL)
+    copy = client.with_options(max_retries=1)
+    await client.close()
+    assert copy.closed
+    with pytest.raises(FloImgError, match="closed"):
+        await copy.workflows.get("wf_1")

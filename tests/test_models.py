@@ -1,0 +1,185 @@
+"""Decoding the API's JSON into models: camelCase, unknown keys, timestamps, statuses."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import attrs
+import pytest
+
+from floimg_async import (
+    Execution,
+    ExecutionOutput,
+    ExecutionStatus,
+    Image,
+    Project,
+    ResponseDecodeError,
+    RunResult,
+    Workflow,
+    WorkflowParameter,
+    WorkflowSummary,
+)
+from floimg_async._convert import decode, to_camel
+
+
+def body(data: object) -> bytes:
+    return json.dumps(data).encode()
+
+
+def test_camel_case_rule() -> None:
+    assert to_camel("project_id") == "projectId"
+    assert to_camel("created_at") == "createdAt"
+    assert to_camel("id") == "id"
+
+
+def test_workflow_from_the_reference_example() -> None:
+    data = {
+        "id": "wf_abc123",
+        "name": "Social Media Image",
+        "description": "Generate OG images for blog posts",
+        "projectId": "proj_def456",
+        "parameters": [
+            {"name": "prompt", "type": "string", "required": True},
+            {"name": "width", "type": "number", "default": 1200},
+        ],
+        "createdAt": "2026-01-10T08:00:00Z",
+        "someFutureField": {"nested": True},
+    }
+    workflow = decode(body(data), Workflow, what="workflows.get")
+    assert workflow.project_id == "proj_def456"
+    assert workflow.parameters == (
+        WorkflowParameter("prompt", "string", required=True),
+        WorkflowParameter("width", "number", required=False, default=1200),
+    )
+    assert workflow.created_at == datetime(2026, 1, 10, 8, tzinfo=timezone.utc)
+    assert workflow.updated_at is None
+
+
+def test_sync_execution_response() -> None:
+    data = {
+        "executionId": "exec_xyz789",
+        "status": "completed",
+        "output": {"url": "https://s/abc.png", "width": 1200, "height": 630, "format": "png"},
+        "duration": 2340,
+    }
+    execution = decode(body(data), Execution, what="x")
+    assert execution.id == "exec_xyz789"
+    assert execution.duration_ms == 2340
+    assert execution.output == ExecutionOutput("https://s/abc.png", 1200, 630, "png")
+    assert execution.succeeded and execution.is_terminal
+    assert execution.status is ExecutionStatus.COMPLETED
+
+
+def test_execution_status_response_with_timestamps() -> None:
+    data = {
+        "executionId": "exec_1",
+        "workflowId": "wf_1",
+        "status": "running",
+        "startedAt": "2026-01-15T10:30:00+02:00",
+    }
+    execution = decode(body(data), Execution, what="x")
+    assert execution.workflow_id == "wf_1"
+    assert execution.started_at is not None
+    assert execution.started_at.utcoffset() is not None
+    assert execution.started_at == datetime(2026, 1, 15, 8, 30, tzinfo=timezone.utc)
+    assert not execution.is_terminal
+
+
+def test_naive_timestamp_is_taken_as_utc() -> None:
+    image = decode(body({"id": "img_1", "createdAt": "2026-01-15T10:00:00"}), Image, what="x")
+    assert image.created_at == datetime(2026, 1, 15, 10, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("status", "terminal", "succeeded"),
+    [
+        ("pending", False, False),
+        ("running", False, False),
+        ("completed", True, True),
+        ("failed", True, False),
+        ("error", True, False),
+        ("cancelled", True, False),
+        ("queued_for_gpu", False, False),
+    ],
+)
+def test_statuses(status: str, terminal: bool, succeeded: bool) -> None:
+    execution = decode(body({"executionId": "e", "status": status}), Execution, what="x")
+    assert execution.is_terminal is terminal
+    assert execution.succeeded is succeeded
+    assert execution.status == status
+    assert isinstance(execution.status, ExecutionStatus)
+
+
+def test_unknown_status_is_kept_with_its_text() -> None:
+    execution = decode(body({"executionId": "e", "status": "paused"}), Execution, what="x")
+    assert execution.status.value == "paused"
+    assert str(execution.status) == "paused"
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        ("out of memory", "out of memory"),
+        ({"code": "step_failed", "message": "resize failed"}, "resize failed"),
+        (None, None),
+    ],
+)
+def test_execution_error_string_or_object(error: object, message: str | None) -> None:
+    data = {"executionId": "e", "status": "failed", "error": error}
+    assert decode(body(data), Execution, what="x").error == message
+
+
+def test_execution_accepts_plain_id() -> None:
+    assert decode(body({"id": "e9", "status": "pending"}), Execution, what="x").id == "e9"
+
+
+def test_image_and_project() -> None:
+    image = decode(
+        body(
+            {
+                "id": "img_abc",
+                "url": "u",
+                "name": "hero.png",
+                "size": 245832,
+                "format": "png",
+                "width": 1200,
+                "height": 630,
+                "createdAt": "2026-01-15T10:00:00Z",
+            }
+        ),
+        Image,
+        what="x",
+    )
+    assert (image.size, image.width, image.height, image.format) == (245832, 1200, 630, "png")
+    project = decode(body({"id": "p", "name": "Marketing"}), Project, what="x")
+    assert project.description is None and project.created_at is None
+
+
+def test_models_are_frozen() -> None:
+    summary = WorkflowSummary("wf")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        summary.name = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (b"<html>oops</html>", "not valid JSON"),
+        (b'{"name": "no id"}', "required field missing"),
+        (b'["a", "list"]', "documented shape"),
+        (b'{"id": "w", "createdAt": "yesterday"}', "documented shape"),
+    ],
+)
+def test_bad_bodies_raise_a_decode_error_naming_the_call(raw: bytes, fragment: str) -> None:
+    with pytest.raises(ResponseDecodeError, match=fragment) as info:
+        decode(raw, Workflow, what="workflows.get")
+    assert "workflows.get" in str(info.value)
+
+
+def test_run_result_ok() -> None:
+    done = Execution("e", ExecutionStatus.COMPLETED)
+    failed = Execution("e", ExecutionStatus.FAILED)
+    assert RunResult(0, {}, done, None).ok
+    assert not RunResult(0, {}, failed, RuntimeError("x")).ok
+    assert not RunResult(0, {}, None, RuntimeError("x")).ok
