@@ -159,7 +159,9 @@ async def _stream_to(resp: aiohttp.ClientResponse, target: Path) -> None:
     """Write the body to a temporary file beside ``target``, then rename it into place."""
     loop = asyncio.get_running_loop()
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-    handle = await loop.run_in_executor(None, partial.open, "wb")
+    # Opened here, not in a worker thread: one syscall, and a cancellation can then
+    # never land between the file's creation and the cleanup that removes it.
+    handle = partial.open("wb")
     try:
         async for chunk in resp.content.iter_chunked(CHUNK_SIZE):
             await loop.run_in_executor(None, handle.write, chunk)
