@@ -7,6 +7,7 @@ raises :class:`~floimg_async.ResponseDecodeError` naming what was wrong.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -21,6 +22,8 @@ from ._models import Execution, ExecutionStatus
 __all__ = ["converter", "decode", "load_json", "structure", "to_camel"]
 
 T = TypeVar("T")
+
+_FRACTION = re.compile(r"\.(\d+)(?=[+-]\d|$)")
 
 
 def to_camel(name: str) -> str:
@@ -41,6 +44,8 @@ def _parse_datetime(value: Any, _: type) -> datetime:
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
+        # Python 3.10 takes only 3 or 6 fraction digits; servers send 1 to 9.
+        text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
         moment = datetime.fromisoformat(text)
     else:
         raise TypeError(f"expected an ISO 8601 timestamp, got {type(value).__name__}")
@@ -111,10 +116,14 @@ def structure(data: Any, cls: type[T], *, what: str, status: int = 200) -> T:
     try:
         return converter.structure(data, cls)
     except Exception as exc:
+        try:
+            shown = excerpt(json.dumps(data, default=str).encode())
+        except (TypeError, ValueError, RecursionError):
+            shown = ""
         raise ResponseDecodeError(
             f"the API's {what} response does not have the documented shape ({_describe(exc)})",
             status=status,
-            body_excerpt=excerpt(json.dumps(data, default=str).encode()),
+            body_excerpt=shown,
         ) from exc
 
 
@@ -122,7 +131,7 @@ def load_json(body: bytes, *, what: str, status: int = 200) -> Any:
     """Parse a response body as JSON, or raise :class:`ResponseDecodeError`."""
     try:
         return json.loads(body)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+    except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, absurd nesting
         raise ResponseDecodeError(
             f"the API's {what} response is not valid JSON ({exc}); body starts: {excerpt(body)!r}",
             status=status,

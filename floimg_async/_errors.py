@@ -45,6 +45,7 @@ __all__ = [
     "WorkflowFailedError",
     "error_for_status",
     "parse_retry_after",
+    "redact",
 ]
 
 _EXCERPT_CHARS = 200
@@ -212,7 +213,10 @@ def parse_retry_after(value: object, *, now: float | None = None) -> float | Non
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # a JSON integer too large for a float: garbage
+            return None
     elif isinstance(value, str):
         text = value.strip()
         try:
@@ -254,7 +258,7 @@ def error_for_status(status: int, headers: Mapping[str, str], body: bytes) -> AP
     body_retry_after: object = None
     try:
         payload: Any = json.loads(body) if body else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the recursion limit
         payload = None
     if isinstance(payload, dict):
         error = payload.get("error")
@@ -294,3 +298,33 @@ def _str_or_none(value: object) -> str | None:
     if value is None:
         return None
     return value if isinstance(value, str) else str(value)
+
+
+REDACTED = "[redacted]"
+
+
+def redact(error: FloImgError, secret: str) -> FloImgError:
+    """Remove ``secret`` (the API key) from everything an error says; return the error.
+
+    A server may echo the key back in an error body; the SDK must never repeat it
+    in an exception message, a log line or ``details``.
+    """
+    if not secret:
+        return error
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(secret, REDACTED)
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(clean(item) for item in value)
+        return value
+
+    error.args = tuple(clean(arg) for arg in error.args)
+    if isinstance(error, APIError):
+        error.message = clean(error.message)
+        error.details = clean(error.details)
+    if isinstance(error, ResponseDecodeError):
+        error.body_excerpt = clean(error.body_excerpt)
+    return error

@@ -25,6 +25,7 @@ from ._errors import (
     FloImgError,
     RateLimitedError,
     error_for_status,
+    redact,
 )
 from ._request import Request, new_idempotency_key
 from ._retry import RetryPolicy, is_retryable, wait_for
@@ -114,6 +115,10 @@ class _Call(Generic[T]):
     consume: Consumer[T]
     deadline_at: float | None
     attempts: int = 0
+    # The wait chosen after a failed attempt, planned once so the deadline check and
+    # the sleep see the same jittered number (tenacity 8 asks stop() first, 9 wait()).
+    planned_wait: float = 0.0
+    planned_for: int = 0
 
 
 _CONNECTION_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError)
@@ -139,6 +144,8 @@ class Sender:
         self.headers = dict(headers)
         # For URLs off the API's origin (downloads): never the API key.
         self.public_headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        auth = self.headers.get("Authorization", "")
+        self._secret = auth[len("Bearer ") :] if auth.startswith("Bearer ") else auth
         self.closed = False
         self.timeout = timeout
         self.policy = policy
@@ -146,6 +153,10 @@ class Sender:
         self.sleep: Sleep = sleep or asyncio.sleep
         self._rand = rand
         self._read_body: Consumer[bytes] = _read_body
+
+    def redact(self, error: FloImgError) -> FloImgError:
+        """Remove the API key from anything ``error`` says (servers may echo it)."""
+        return redact(error, self._secret)
 
     async def send(self, request: Request, *, deadline_at: float | None = None) -> Response:
         """Send ``request`` with retries; return the 2xx response or raise a FloImgError."""
@@ -230,6 +241,7 @@ class Sender:
                 if status >= 400:
                     body = await resp.read()
                     api_error = error_for_status(status, resp.headers, body)
+                    redact(api_error, self._secret)
                     self._log_attempt(request, attempt, status, started, resp.headers)
                     if isinstance(api_error, RateLimitedError):
                         self._close_gate(api_error.retry_after)
@@ -240,7 +252,14 @@ class Sender:
         except FloImgError:
             raise
         except _CONNECTION_ERRORS as exc:
-            error = _translate(exc, request, timeout.total)
+            error = redact(_translate(exc, request, timeout.total), self._secret)
+            upload = request.upload
+            if upload is not None and not upload.can_retry:
+                error = APIConnectionError(
+                    f"{error}; not retried: the upload's source (an async iterable or an "
+                    "unseekable file) was partly sent and cannot be replayed. Upload from a "
+                    "path, bytes or a seekable file to have failed uploads retried."
+                )
             self._log_attempt(request, attempt, None, started, None, error)
             raise error from exc
         except RuntimeError as exc:
@@ -284,23 +303,26 @@ class Sender:
         upload: UploadBody | None = state.args[0].request.upload
         return upload is None or upload.can_retry
 
-    def _planned_wait(self, state: RetryCallState) -> float:
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None else None
-        assert error is not None
-        return wait_for(error, state.attempt_number, self.policy, self._rand)
+    def _plan(self, state: RetryCallState) -> tuple[_Call[Any], float]:
+        call: _Call[Any] = state.args[0]
+        if call.planned_for != state.attempt_number:
+            outcome = state.outcome
+            error = outcome.exception() if outcome is not None else None
+            assert error is not None
+            call.planned_wait = wait_for(error, state.attempt_number, self.policy, self._rand)
+            call.planned_for = state.attempt_number
+        return call, call.planned_wait
 
     def _stop(self, state: RetryCallState) -> bool:
         if state.attempt_number > self.policy.max_retries:
             return True
-        deadline_at: float | None = state.args[0].deadline_at
-        if deadline_at is None:
+        call, wait = self._plan(state)
+        if call.deadline_at is None:
             return False
-        now = asyncio.get_running_loop().time()
-        return now + self._planned_wait(state) >= deadline_at
+        return asyncio.get_running_loop().time() + wait >= call.deadline_at
 
     def _wait(self, state: RetryCallState) -> float:
-        return self._planned_wait(state)
+        return self._plan(state)[1]
 
     def _before_sleep(self, state: RetryCallState) -> None:
         if logger.isEnabledFor(logging.INFO):

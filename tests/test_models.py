@@ -183,3 +183,24 @@ def test_run_result_ok() -> None:
     assert RunResult(0, {}, done, None).ok
     assert not RunResult(0, {}, failed, RuntimeError("x")).ok
     assert not RunResult(0, {}, None, RuntimeError("x")).ok
+
+
+@pytest.mark.parametrize(
+    ("text", "micros"),
+    [
+        ("2026-01-15T10:30:00.1Z", 100000),
+        ("2026-01-15T10:30:00.123Z", 123000),
+        ("2026-01-15T10:30:00.123456789Z", 123456),
+        ("2026-01-15T10:30:00.5+01:00", 500000),
+    ],
+)
+def test_fractional_seconds_of_any_length(text: str, micros: int) -> None:
+    image = decode(body({"id": "i", "createdAt": text}), Image, what="x")
+    assert image.created_at is not None and image.created_at.microsecond == micros
+
+
+def test_epoch_seconds_and_milliseconds() -> None:
+    seconds = decode(body({"id": "i", "createdAt": 1768473000}), Image, what="x")
+    millis = decode(body({"id": "i", "createdAt": 1768473000000}), Image, what="x")
+    assert seconds.created_at == millis.created_at
+    assert seconds.created_at == datetime(2026, 1, 15, 10, 30, tzinfo=timezone.utc)

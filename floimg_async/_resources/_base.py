@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from .._convert import decode, load_json
+from .._errors import ResponseDecodeError
 from .._models import Page
 from .._pagination import parse_page
 from .._request import Request
@@ -21,11 +22,17 @@ class Resource:
 
     async def _call(self, request: Request, cls: type[T], *, deadline_at: float | None = None) -> T:
         response = await self._sender.send(request, deadline_at=deadline_at)
-        return decode(response.body, cls, what=request.what, status=response.status)
+        try:
+            return decode(response.body, cls, what=request.what, status=response.status)
+        except ResponseDecodeError as exc:
+            raise self._sender.redact(exc) from exc.__cause__
 
     async def _call_json(self, request: Request) -> Any:
         response = await self._sender.send(request)
-        return load_json(response.body, what=request.what, status=response.status)
+        try:
+            return load_json(response.body, what=request.what, status=response.status)
+        except ResponseDecodeError as exc:
+            raise self._sender.redact(exc) from exc.__cause__
 
     async def _page(
         self, request: Request, key: str, cls: type[T], offset: int, limit: int
