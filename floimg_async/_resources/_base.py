@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 from .._convert import decode, load_json
 from .._errors import ResponseDecodeError
 from .._models import Page
-from .._pagination import parse_page
-from .._request import Request
+from .._pagination import AsyncPager, parse_page
+from .._request import Request, check_max_items, check_offset, check_page_size, page_params
 from .._transport import Sender
 
 T = TypeVar("T")
@@ -39,3 +39,27 @@ class Resource:
     ) -> Page[T]:
         data = await self._call_json(request)
         return parse_page(data, key, cls, offset=offset, limit=limit, what=request.what)
+
+    def _pager(
+        self,
+        path: str,
+        key: str,
+        cls: type[T],
+        *,
+        what: str,
+        project_id: str | None,
+        page_size: int,
+        offset: int,
+        max_items: int | None,
+    ) -> AsyncPager[T]:
+        """A lazy listing of ``path``; arguments are checked now, before any request."""
+        size = check_page_size(page_size)
+
+        async def fetch(start: int, limit: int) -> Page[T]:
+            params = page_params(limit, start, project_id)
+            request = Request("GET", path, what=what, params=params)
+            return await self._page(request, key, cls, start, limit)
+
+        return AsyncPager(
+            fetch, page_size=size, offset=check_offset(offset), max_items=check_max_items(max_items)
+        )

@@ -10,15 +10,11 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import aiohttp
 
-from .._models import ExecutionOutput, Image, Page
+from .._models import ExecutionOutput, Image
 from .._pagination import AsyncPager
 from .._request import (
     Request,
-    check_max_items,
-    check_offset,
-    check_page_size,
     origin_of,
-    page_params,
     path,
     segment,
 )
@@ -69,19 +65,15 @@ class Images(Resource):
         max_items: int | None = None,
     ) -> AsyncPager[Image]:
         """Iterate over stored images (one request per page, made lazily)."""
-        size = check_page_size(page_size)
-
-        async def fetch(start: int, limit: int) -> Page[Image]:
-            request = Request(
-                "GET",
-                "/storage/images",
-                what="images.list",
-                params=page_params(limit, start, project_id),
-            )
-            return await self._page(request, "images", Image, start, limit)
-
-        return AsyncPager(
-            fetch, page_size=size, offset=check_offset(offset), max_items=check_max_items(max_items)
+        return self._pager(
+            "/storage/images",
+            "images",
+            Image,
+            what="images.list",
+            project_id=project_id,
+            page_size=page_size,
+            offset=offset,
+            max_items=max_items,
         )
 
     async def get(self, image_id: str) -> Image:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from .._models import Page, Project
+from .._models import Project
 from .._pagination import AsyncPager
 from .._request import (
     Request,
-    check_max_items,
-    check_offset,
-    check_page_size,
     json_body,
-    page_params,
     path,
 )
 from ._base import Resource
@@ -29,16 +25,15 @@ class Projects(Resource):
         Accepts the ``{"projects": [...], "total", "hasMore"}`` envelope and a
         bare JSON list. Raises ``ValueError`` for a ``page_size`` outside 1..100.
         """
-        size = check_page_size(page_size)
-
-        async def fetch(start: int, limit: int) -> Page[Project]:
-            request = Request(
-                "GET", "/projects", what="projects.list", params=page_params(limit, start, None)
-            )
-            return await self._page(request, "projects", Project, start, limit)
-
-        return AsyncPager(
-            fetch, page_size=size, offset=check_offset(offset), max_items=check_max_items(max_items)
+        return self._pager(
+            "/projects",
+            "projects",
+            Project,
+            what="projects.list",
+            project_id=None,
+            page_size=page_size,
+            offset=offset,
+            max_items=max_items,
         )
 
     async def create(

@@ -9,15 +9,11 @@ from typing import Any
 import attrs
 
 from .._errors import FloImgError, WaitTimeoutError, WorkflowFailedError
-from .._models import Execution, ExecutionStatus, Page, RunResult, Workflow, WorkflowSummary
+from .._models import Execution, ExecutionStatus, RunResult, Workflow, WorkflowSummary
 from .._pagination import AsyncPager
 from .._request import (
     Request,
-    check_max_items,
-    check_offset,
-    check_page_size,
     json_body,
-    page_params,
     path,
     segment,
 )
@@ -58,19 +54,15 @@ class Workflows(Resource):
 
         Raises ``ValueError`` for a ``page_size`` outside 1..100 before any request.
         """
-        size = check_page_size(page_size)
-
-        async def fetch(start: int, limit: int) -> Page[WorkflowSummary]:
-            request = Request(
-                "GET",
-                "/workflows",
-                what="workflows.list",
-                params=page_params(limit, start, project_id),
-            )
-            return await self._page(request, "workflows", WorkflowSummary, start, limit)
-
-        return AsyncPager(
-            fetch, page_size=size, offset=check_offset(offset), max_items=check_max_items(max_items)
+        return self._pager(
+            "/workflows",
+            "workflows",
+            WorkflowSummary,
+            what="workflows.list",
+            project_id=project_id,
+            page_size=page_size,
+            offset=offset,
+            max_items=max_items,
         )
 
     async def get(self, workflow_id: str) -> Workflow:
