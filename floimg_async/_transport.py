@@ -27,6 +27,7 @@ from ._errors import (
     error_for_status,
     redact,
 )
+from ._ratelimit import RateGate
 from ._request import Request, new_idempotency_key
 from ._retry import RetryPolicy, is_retryable, wait_for
 from ._uploads import UploadBody
@@ -69,8 +70,7 @@ class Pool:
         self._max_connections = max_connections
         self._trace_configs = trace_configs
         self.closed = False
-        # Client-wide rate-limit gate: no request leaves before this loop time.
-        self.resume_at = 0.0
+        self.gate = RateGate()
 
     def get_session(self) -> aiohttp.ClientSession:
         """The session to send on, created on first use inside the running loop."""
@@ -201,8 +201,10 @@ class Sender:
         pool = self.pool
         loop = asyncio.get_running_loop()
         now = loop.time()
-        if pool.resume_at > now:
-            await self._wait_for_gate(request, pool.resume_at - now, deadline_at)
+        if now < pool.gate.hold_until:
+            delay = pool.gate.delay(now)
+            if delay > 0:
+                await self._wait_for_gate(request, delay, deadline_at)
         timeout = self.timeout
         if deadline_at is not None:
             remaining = deadline_at - loop.time()
@@ -244,7 +246,7 @@ class Sender:
                     redact(api_error, self._secret)
                     self._log_attempt(request, attempt, status, started, resp.headers)
                     if isinstance(api_error, RateLimitedError):
-                        self._close_gate(api_error.retry_after)
+                        self._close_gate(api_error.retry_after, resp.headers)
                     raise api_error
                 result = await consume(resp)
                 self._log_attempt(request, attempt, status, started, resp.headers)
@@ -284,12 +286,10 @@ class Sender:
                 )
         await self.sleep(delay)
 
-    def _close_gate(self, retry_after: float | None) -> None:
+    def _close_gate(self, retry_after: float | None, headers: Mapping[str, str]) -> None:
         if retry_after is None or retry_after > self.policy.max_retry_after:
             return
-        resume_at = asyncio.get_running_loop().time() + retry_after
-        if resume_at > self.pool.resume_at:
-            self.pool.resume_at = resume_at
+        self.pool.gate.rate_limited(asyncio.get_running_loop().time(), retry_after, headers)
 
     # -- tenacity hooks: thin adapters over the pure policy ---------------------------------
 
