@@ -95,10 +95,11 @@ class FloImg:
         sleep: Sleep | None = None,
     ) -> None:
         key = _check_api_key(api_key)
-        url = base_url if base_url is not None else os.environ.get("FLOIMG_BASE_URL")
-        self._base_url = normalize_base_url(
-            url or DEFAULT_BASE_URL, allow_insecure_http=allow_insecure_http
-        )
+        if base_url is None:
+            base_url = os.environ.get("FLOIMG_BASE_URL") or DEFAULT_BASE_URL
+        elif not isinstance(base_url, str) or not base_url.strip():
+            raise ValueError(f"base_url must be a non-empty URL, got {base_url!r}")
+        self._base_url = normalize_base_url(base_url, allow_insecure_http=allow_insecure_http)
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise TypeError(
                 f"session must be an aiohttp.ClientSession, got {type(session).__name__}"

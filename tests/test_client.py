@@ -131,3 +131,8 @@ async def test_closing_the_original_closes_copies() -> None:
     assert copy.closed
     with pytest.raises(FloImgError, match="closed"):
         await copy.workflows.get("wf_1")
+
+
+def test_an_explicit_empty_base_url_is_an_error_not_a_silent_default() -> None:
+    with pytest.raises(ValueError, match="base_url"):
+        FloImg(API_KEY, base_url="")
