@@ -1,0 +1,1 @@
+"""One module per scenario group; each exposes ``run(ctx) -> list[Row]`` functions."""
