@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, Optional, TypeVar
 
 import attrs
 import cattrs
@@ -34,6 +34,16 @@ def to_camel(name: str) -> str:
 
 def _parse_datetime(value: Any, _: type) -> datetime:
     """ISO 8601 (``Z`` or an offset; naive means UTC) or Unix seconds → aware datetime."""
+    if type(value) is str:
+        # Fast path: Python 3.11+ reads "…Z" and any fraction itself.
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is not None:
+                return moment
+            return moment.replace(tzinfo=timezone.utc)
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -68,10 +78,38 @@ def _error_message(value: Any, _: type) -> str | None:
     return str(value)
 
 
-def _make_converter() -> cattrs.Converter:
-    conv = cattrs.Converter(forbid_extra_keys=False)
+def _optional(inner: Callable[[Any, type], Any]) -> Callable[[Any, type], Any]:
+    def structure_optional(value: Any, target: type) -> Any:
+        return None if value is None else inner(value, target)
+
+    return structure_optional
+
+
+def _as_str(value: Any, _: type) -> str:
+    if type(value) is str:
+        return value
+    if isinstance(value, dict | list):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return str(value)
+
+
+def _as_int(value: Any, _: type) -> int:
+    if type(value) is int:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return int(value)
+
+
+def _make_converter(*, detailed: bool) -> cattrs.Converter:
+    """The converter; ``detailed`` trades speed for error messages that say where."""
+    conv = cattrs.Converter(forbid_extra_keys=False, detailed_validation=detailed)
     conv.register_structure_hook(datetime, _parse_datetime)
     conv.register_structure_hook(ExecutionStatus, _parse_status)
+    # Direct hooks for the optional scalars every model is full of: cattrs' generic
+    # union handling costs more than the rest of decoding an item.
+    for scalar, hook in ((str, _as_str), (int, _as_int), (datetime, _parse_datetime)):
+        conv.register_structure_hook(Optional[scalar], _optional(hook))  # noqa: UP045
 
     def attrs_hook_factory(cls: type[Any]) -> Callable[[Any, type], Any]:
         overrides: dict[str, Any] = {}
@@ -102,7 +140,8 @@ def _make_converter() -> cattrs.Converter:
     return conv
 
 
-converter = _make_converter()
+converter = _make_converter(detailed=False)
+_explaining_converter = _make_converter(detailed=True)
 
 
 def _describe(exc: BaseException) -> str:
@@ -115,7 +154,14 @@ def structure(data: Any, cls: type[T], *, what: str, status: int = 200) -> T:
     """Turn decoded JSON into ``cls``, or raise :class:`ResponseDecodeError`."""
     try:
         return converter.structure(data, cls)
-    except Exception as exc:
+    except Exception as fast_error:
+        # The fast converter's errors do not say where; ask the detailed one.
+        try:
+            _explaining_converter.structure(data, cls)
+        except Exception as detailed_error:
+            exc: Exception = detailed_error
+        else:
+            exc = fast_error
         try:
             shown = excerpt(json.dumps(data, default=str).encode())
         except (TypeError, ValueError, RecursionError):

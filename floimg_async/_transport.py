@@ -9,6 +9,7 @@ and the translation of aiohttp exceptions into the SDK's own.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import platform
 import random
@@ -30,7 +31,6 @@ from ._errors import (
 from ._ratelimit import RateGate
 from ._request import Request, new_idempotency_key
 from ._retry import RetryPolicy, is_retryable, wait_for
-from ._uploads import UploadBody
 from ._version import __version__
 
 __all__ = ["USER_AGENT", "Pool", "Response", "Sender", "logger"]
@@ -119,7 +119,11 @@ class _Call(Generic[T]):
     # the sleep see the same jittered number (tenacity 8 asks stop() first, 9 wait()).
     planned_wait: float = 0.0
     planned_for: int = 0
+    # The fast path's failure, handed to tenacity as its first attempt.
+    replay: FloImgError | None = None
 
+
+_DEBUG_ON = functools.partial(logger.isEnabledFor, logging.DEBUG)
 
 _CONNECTION_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError)
 
@@ -179,8 +183,15 @@ class Sender:
         if deadline_at is None and self.deadline is not None:
             deadline_at = loop.time() + self.deadline
         call = _Call(request, consume, deadline_at)
-        if self.policy.max_retries == 0:
+        # Fast path: most calls succeed at once, and building tenacity's machinery
+        # costs as much CPU as aiohttp's own request. Only a failure worth retrying
+        # hands over to tenacity, replayed to it as attempt 1 so one policy decides.
+        try:
             return await self._attempt(call)
+        except FloImgError as exc:
+            if self.policy.max_retries == 0 or not self._retryable(call, exc):
+                raise
+            call.replay = exc
         retrying = AsyncRetrying(
             sleep=self.sleep,
             stop=self._stop,
@@ -189,8 +200,21 @@ class Sender:
             before_sleep=self._before_sleep,
             retry_error_callback=self._give_up,
         )
-        result: T = await retrying(self._attempt, call)
+        result: T = await retrying(self._retry_attempt, call)
         return result
+
+    async def _retry_attempt(self, call: _Call[T]) -> T:
+        """An attempt under tenacity: the first is the failure the fast path already saw."""
+        replay, call.replay = call.replay, None
+        if replay is not None:
+            raise replay
+        return await self._attempt(call)
+
+    def _retryable(self, call: _Call[Any], error: BaseException) -> bool:
+        if not is_retryable(error, self.policy):
+            return False
+        upload = call.request.upload
+        return upload is None or upload.can_retry
 
     # -- one attempt -------------------------------------------------------------------------
 
@@ -229,7 +253,8 @@ class Sender:
                     headers["Content-Length"] = str(request.upload.length)
                 data = stream = request.upload.open()
         url = request.path if request.path.startswith("http") else self.base_url + request.path
-        started = loop.time()
+        debug = _DEBUG_ON()
+        started = loop.time() if debug else 0.0
         try:
             async with session.request(
                 request.method,
@@ -244,12 +269,14 @@ class Sender:
                     body = await resp.read()
                     api_error = error_for_status(status, resp.headers, body)
                     redact(api_error, self._secret)
-                    self._log_attempt(request, attempt, status, started, resp.headers)
+                    if debug:
+                        self._log_attempt(request, attempt, status, started, resp.headers)
                     if isinstance(api_error, RateLimitedError):
                         self._close_gate(api_error.retry_after, resp.headers)
                     raise api_error
                 result = await consume(resp)
-                self._log_attempt(request, attempt, status, started, resp.headers)
+                if debug:
+                    self._log_attempt(request, attempt, status, started, resp.headers)
                 return result
         except FloImgError:
             raise
@@ -262,7 +289,8 @@ class Sender:
                     "unseekable file) was partly sent and cannot be replayed. Upload from a "
                     "path, bytes or a seekable file to have failed uploads retried."
                 )
-            self._log_attempt(request, attempt, None, started, None, error)
+            if debug:
+                self._log_attempt(request, attempt, None, started, None, error)
             raise error from exc
         except RuntimeError as exc:
             # aiohttp raises RuntimeError for a session the caller already closed.
@@ -298,10 +326,7 @@ class Sender:
         if outcome is None or not outcome.failed:
             return False
         error = outcome.exception()
-        if error is None or not is_retryable(error, self.policy):
-            return False
-        upload: UploadBody | None = state.args[0].request.upload
-        return upload is None or upload.can_retry
+        return error is not None and self._retryable(state.args[0], error)
 
     def _plan(self, state: RetryCallState) -> tuple[_Call[Any], float]:
         call: _Call[Any] = state.args[0]

@@ -152,6 +152,9 @@ class Workflows(Resource):
     ) -> AsyncIterator[RunResult]:
         sets = _aiter(parameter_sets)
         in_flight: set[asyncio.Task[RunResult]] = set()
+        # Each task reports itself here when done: O(1) per result, where
+        # asyncio.wait() would re-arm a callback on every task in flight.
+        finished: asyncio.Queue[asyncio.Task[RunResult]] = asyncio.Queue()
         index = 0
         exhausted = False
         try:
@@ -162,17 +165,17 @@ class Workflows(Resource):
                     except StopAsyncIteration:
                         exhausted = True
                         break
-                    in_flight.add(
-                        asyncio.ensure_future(
-                            self._run_one(workflow_id, index, parameters, timeout)
-                        )
+                    task = asyncio.ensure_future(
+                        self._run_one(workflow_id, index, parameters, timeout)
                     )
+                    task.add_done_callback(finished.put_nowait)
+                    in_flight.add(task)
                     index += 1
                 if not in_flight:
                     return
-                done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    yield task.result()
+                task = await finished.get()
+                in_flight.discard(task)
+                yield task.result()
         finally:
             for task in in_flight:
                 task.cancel()

@@ -1,0 +1,57 @@
+"""Crash-safe, resumable bulk generation: one workflow execution per input line.
+
+::
+
+    from floimg_async import FloImg
+    from floimg_async.bulk import BulkJob, RequestCounter
+
+    counter = RequestCounter()
+    async with FloImg(trace_configs=[counter.trace_config]) as client:
+        job = BulkJob(
+            client, "wf_social_card", "cards.jsonl", "cards.journal",
+            concurrency=16, out_path="results.jsonl", download_dir="images",
+            request_counter=counter,
+        )
+        summary = await job.run()
+
+Run the same job again after a crash, a Ctrl-C or a ``kill -9`` and it picks
+up where it stopped: nothing is lost and nothing runs twice. Every step of
+every item is recorded in a SQLite :class:`Journal` before and after it
+happens, and each submission's Idempotency-Key (``bulk-<run id>-<index>``) is
+derived from the journal, so a request that may or may not have reached the
+server is re-sent with the same key and answered from the server's
+idempotency record instead of running again.
+
+Needs only the core dependencies and the standard library (``sqlite3``).
+"""
+
+from ._errors import BulkError, JournalLockedError, JournalMismatchError
+from ._input import InputFingerprint, InputItem, fingerprint, read_items
+from ._items import ItemState, JournalItem, idempotency_key
+from ._job import BulkJob
+from ._journal import Journal
+from ._metrics import RequestCounter
+from ._results import download_name, result_line
+from ._summary import BulkProgress, BulkSummary, OnProgress, default_journal_path
+
+__all__ = [
+    "BulkError",
+    "BulkJob",
+    "BulkProgress",
+    "BulkSummary",
+    "InputFingerprint",
+    "InputItem",
+    "ItemState",
+    "Journal",
+    "JournalItem",
+    "JournalLockedError",
+    "JournalMismatchError",
+    "OnProgress",
+    "RequestCounter",
+    "default_journal_path",
+    "download_name",
+    "fingerprint",
+    "idempotency_key",
+    "read_items",
+    "result_line",
+]

@@ -1,0 +1,173 @@
+"""``floimg bulk``: one execution per input line, resumable after any crash."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+import click
+from click.core import ParameterSource
+
+from .._errors import FloImgError
+from ..bulk import BulkError, BulkJob, BulkSummary, RequestCounter, default_journal_path
+from ._context import Interrupted, Settings, json_option, pass_settings, run_async
+from ._output import emit_json, show_object, to_jsonable
+from ._progress import BulkBar
+
+__all__ = ["bulk"]
+
+
+@click.command(short_help="Run a workflow once per input line; crash-safe and resumable.")
+@click.argument("workflow_id")
+@click.argument(
+    "input_path", metavar="INPUT.jsonl", type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "-c",
+    "--concurrency",
+    type=click.IntRange(1, 1000),
+    default=8,
+    show_default=True,
+    help="Executions in flight at once.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Results file (JSON Lines)."
+)
+@click.option(
+    "--download",
+    "download_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Save each output image here as <index>.<ext> (000017.png).",
+)
+@click.option(
+    "--journal",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The run's journal (default: <out>.journal, else <input>.journal).",
+)
+@click.option("--retry-failed", is_flag=True, help="Run failed items again (under new keys).")
+@click.option("--poll-interval", type=click.FloatRange(min=0.01), default=1.0, show_default=True)
+@click.option(
+    "--max-poll-interval", type=click.FloatRange(min=0.01), default=10.0, show_default=True
+)
+@click.option(
+    "--wait-timeout",
+    type=click.FloatRange(min=0),
+    help="Stop waiting for one item after this many seconds (it stays resumable).",
+)
+@json_option
+@pass_settings
+@click.pass_context
+def bulk(
+    ctx: click.Context,
+    settings: Settings,
+    workflow_id: str,
+    input_path: Path,
+    concurrency: int,
+    out: Path | None,
+    download_dir: Path | None,
+    journal: Path | None,
+    retry_failed: bool,
+    poll_interval: float,
+    max_poll_interval: float,
+    wait_timeout: float | None,
+) -> None:
+    """Run WORKFLOW_ID once per line of INPUT.jsonl (a JSON object of parameters per line).
+
+    Every step is journaled, so running the same command again after a crash,
+    Ctrl-C or kill resumes the run: completed items are skipped, items in
+    flight are picked up without running twice, failed items are retried only
+    with --retry-failed. Exits 0 when every item completed, 1 when some failed
+    or were left unfinished.
+    """
+    if not input_path.is_file():
+        raise click.BadParameter(f"{str(input_path)!r} is not a file", param_hint="INPUT.jsonl")
+    journal_path = journal or default_journal_path(input_path, out)
+    counter = RequestCounter()
+
+    async def go() -> BulkSummary:
+        async with settings.client(trace_configs=[counter.trace_config]) as client:
+            job = BulkJob(
+                client,
+                workflow_id,
+                input_path,
+                journal_path,
+                concurrency=concurrency,
+                out_path=out,
+                download_dir=download_dir,
+                retry_failed=retry_failed,
+                poll_interval=poll_interval,
+                max_poll_interval=max(max_poll_interval, poll_interval),
+                wait_timeout=wait_timeout,
+                request_counter=counter,
+            )
+            with BulkBar(workflow_id) as bar:
+                return await job.run(on_progress=bar)
+
+    hint = _resume_command(ctx, settings, journal_path)
+    try:
+        summary = run_async(go)
+    except Interrupted:
+        click.echo(f"interrupted; the journal is consistent. Resume with:\n  {hint}", err=True)
+        raise
+    except BulkError:
+        raise
+    except FloImgError:
+        click.echo(f"stopped; resume with:\n  {hint}", err=True)
+        raise
+    _print_summary(settings, summary)
+    if not summary.ok:
+        click.echo(
+            f"{summary.total - summary.completed_total} of {summary.total} items did not "
+            f"complete; see {summary.out_path or summary.journal_path}. "
+            f"Re-run to finish unfinished items; add --retry-failed to retry failed ones:\n"
+            f"  {hint}",
+            err=True,
+        )
+        ctx.exit(1)
+
+
+def _print_summary(settings: Settings, summary: BulkSummary) -> None:
+    data: dict[str, Any] = to_jsonable(summary)
+    data["ok"] = summary.ok
+    per = summary.requests_per_execution
+    data["requestsPerExecution"] = None if per is None else round(per, 3)
+    data["elapsed"] = round(summary.elapsed, 3)
+    if settings.json:
+        emit_json(data)
+        return
+    click.echo(
+        f"{summary.workflow_id}: {summary.total} items — {summary.completed} completed, "
+        f"{summary.failed} failed, {summary.skipped} skipped (settled before), "
+        f"{summary.unfinished} unfinished"
+    )
+    show_object(
+        {
+            "wall time": f"{summary.elapsed:.2f} s",
+            "requests": summary.requests,
+            "requests per execution": "-" if per is None else f"{per:.2f}",
+            "resumed in flight": summary.resumed,
+            "journal": f"{summary.journal_path} (run {summary.run_id})",
+            "results": summary.out_path,
+            "all runs": f"{summary.completed_total} completed, {summary.failed_total} failed",
+        }
+    )
+
+
+def _resume_command(ctx: click.Context, settings: Settings, journal_path: Path) -> str:
+    """The command that resumes this run (never the API key: it comes from the environment)."""
+    words = ["floimg"]
+    if settings.base_url_given and settings.base_url:
+        words += ["--base-url", settings.base_url]
+    params = ctx.params
+    words += ["bulk", params["workflow_id"], str(params["input_path"])]
+    words += ["--journal", str(journal_path), "--concurrency", str(params["concurrency"])]
+    for name, flag in (("out", "--out"), ("download_dir", "--download")):
+        if params[name] is not None:
+            words += [flag, str(params[name])]
+    for name in ("poll_interval", "max_poll_interval", "wait_timeout"):
+        if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
+            words += ["--" + name.replace("_", "-"), str(params[name])]
+    if params["retry_failed"]:
+        words.append("--retry-failed")
+    return shlex.join(words)

@@ -1,0 +1,188 @@
+"""Everything the CLI prints on stdout: JSON (one object per result) or human text.
+
+JSON uses the API's own camelCase field names (``executionId``, ``projectId``,
+``createdAt``, ``duration``), so ``floimg … --json`` looks like the HTTP API's
+answers and the API reference applies to it. Datetimes are ISO 8601 in UTC
+with a ``Z``.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import PurePath
+from typing import Any
+
+import attrs
+import click
+
+from .._convert import to_camel
+
+__all__ = ["TableWriter", "emit_json", "show_object", "stdout_is_terminal", "to_jsonable"]
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn a model (any attrs instance), or data holding models, into plain JSON data.
+
+    Field names follow the API's wire names: a field's ``wire`` metadata where
+    it has one (``Execution.id`` → ``executionId``), else its camelCase name.
+    """
+    if attrs.has(type(value)):
+        return {
+            field.metadata.get("wire", to_camel(field.name)): to_jsonable(
+                getattr(value, field.name)
+            )
+            for field in attrs.fields(type(value))
+        }
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, Mapping):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, BaseException):
+        return {"type": type(value).__name__, "message": str(value)}
+    return str(value)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601, UTC spelled ``Z`` (``2026-01-15T10:30:00Z``); naive times are taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    text = moment.astimezone(timezone.utc).isoformat()
+    return text.removesuffix("+00:00") + "Z"
+
+
+def emit_json(value: Any) -> None:
+    """Print one JSON object on one line and flush, so consumers see it at once."""
+    click.echo(json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":")))
+
+
+def stdout_is_terminal() -> bool:
+    """Whether stdout is an interactive terminal (looked up now: tests swap stdout)."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return iso(value.replace(microsecond=0))  # seconds are enough for people
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    return " ".join(str(value).split())  # one line per row, whatever the value holds
+
+
+def show_object(value: Any, *, title: str | None = None) -> None:
+    """Print one object as aligned ``key  value`` lines (nested objects as ``a.b``)."""
+    flat: list[tuple[str, str]] = []
+
+    def walk(prefix: str, data: Any) -> None:
+        if isinstance(data, Mapping) and data:
+            for key, item in data.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), item)
+        elif isinstance(data, list) and data and all(isinstance(x, Mapping) for x in data):
+            for position, item in enumerate(data):
+                walk(f"{prefix}[{position}]", item)
+        else:
+            text = json.dumps(data, ensure_ascii=False) if isinstance(data, list | dict) else data
+            flat.append((prefix, _cell(text)))
+
+    walk("", to_jsonable(value))
+    if title:
+        click.echo(title)
+    width = max((len(key) for key, _ in flat), default=0)
+    for key, text in flat:
+        click.echo(f"{key.ljust(width)}  {text}".rstrip())
+
+
+class TableWriter:
+    """Aligned columns for a listing of any length, printed as rows arrive.
+
+    Rows are buffered ``batch`` at a time: the first batch fixes the column
+    widths (so memory stays flat however long the listing), and every batch is
+    printed with those widths. A terminal gets a rich table; anything else gets
+    plain space-aligned columns.
+    """
+
+    def __init__(self, headers: Sequence[str], *, batch: int = 200, max_width: int = 60) -> None:
+        self.headers = list(headers)
+        self._batch = batch
+        self._max_width = max_width
+        self._rows: list[list[str]] = []
+        self._widths: list[int] | None = None
+        self._rich = stdout_is_terminal()
+        self.count = 0
+
+    def add(self, *cells: Any) -> None:
+        """Add one row (values are shown as text; ``None`` as blank)."""
+        self._rows.append([_cell(cell) for cell in cells])
+        self.count += 1
+        if len(self._rows) >= self._batch:
+            self._flush()
+
+    def close(self) -> None:
+        """Print the rows still buffered (and the headers, even for an empty listing)."""
+        if self._rows or self._widths is None:
+            self._flush()
+
+    def _flush(self) -> None:
+        first = self._widths is None
+        if self._widths is None:
+            self._widths = [
+                min(self._max_width, max([len(h)] + [len(row[i]) for row in self._rows]))
+                for i, h in enumerate(self.headers)
+            ]
+        rows, self._rows = self._rows, []
+        if self._rich:
+            self._print_rich(rows, first)
+        else:
+            self._print_plain(rows, first)
+
+    def _print_plain(self, rows: list[list[str]], header: bool) -> None:
+        assert self._widths is not None
+        widths = self._widths
+        lines = [self.headers] if header else []
+        for cells in [*lines, *rows]:
+            padded = [
+                _fit(cell, width).ljust(width) for cell, width in zip(cells, widths, strict=True)
+            ]
+            click.echo("  ".join(padded).rstrip())
+
+    def _print_rich(self, rows: list[list[str]], header: bool) -> None:
+        from rich import box
+        from rich.console import Console
+        from rich.table import Table
+
+        assert self._widths is not None
+        table = Table(
+            box=box.SIMPLE_HEAD if header else None,
+            show_header=header,
+            show_edge=False,
+            pad_edge=False,
+            header_style="bold",
+        )
+        for position, (name, width) in enumerate(zip(self.headers, self._widths, strict=True)):
+            if position == 0:  # the id: never cut, people copy it
+                table.add_column(name, min_width=width, no_wrap=True)
+            else:  # sized by the first batch so batches line up; wraps on narrow screens
+                table.add_column(
+                    name, min_width=min(width, max(len(name), 8)), max_width=width, overflow="fold"
+                )
+        for cells in rows:
+            table.add_row(*cells)
+        Console(file=sys.stdout).print(table)
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
