@@ -17,7 +17,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from ._errors import ResponseDecodeError, excerpt
-from ._models import Execution, ExecutionStatus
+from ._models import Execution, ExecutionStatus, WorkflowParameter
 
 __all__ = ["converter", "decode", "load_json", "structure", "to_camel"]
 
@@ -78,13 +78,6 @@ def _error_message(value: Any, _: type) -> str | None:
     return str(value)
 
 
-def _optional(inner: Callable[[Any, type], Any]) -> Callable[[Any, type], Any]:
-    def structure_optional(value: Any, target: type) -> Any:
-        return None if value is None else inner(value, target)
-
-    return structure_optional
-
-
 def _as_str(value: Any, _: type) -> str:
     if type(value) is str:
         return value
@@ -101,6 +94,35 @@ def _as_int(value: Any, _: type) -> int:
     return int(value)
 
 
+# One frame for the common case: these run for nearly every field of every item.
+def _optional_str(value: Any, target: type) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    return _as_str(value, target)
+
+
+def _optional_int(value: Any, target: type) -> int | None:
+    if value is None or type(value) is int:
+        return value
+    return _as_int(value, target)
+
+
+def _optional_datetime(value: Any, target: type) -> datetime | None:
+    return None if value is None else _parse_datetime(value, target)
+
+
+def _parameters(conv: cattrs.Converter) -> Callable[[Any, type], Any]:
+    """A workflow's parameter list, without cattrs' generic tuple machinery."""
+
+    def structure_parameters(value: Any, _: type) -> tuple[WorkflowParameter, ...]:
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"expected a list of parameters, got {type(value).__name__}")
+        hook = conv.get_structure_hook(WorkflowParameter)
+        return tuple(hook(item, WorkflowParameter) for item in value)
+
+    return structure_parameters
+
+
 def _make_converter(*, detailed: bool) -> cattrs.Converter:
     """The converter; ``detailed`` trades speed for error messages that say where."""
     conv = cattrs.Converter(forbid_extra_keys=False, detailed_validation=detailed)
@@ -108,8 +130,12 @@ def _make_converter(*, detailed: bool) -> cattrs.Converter:
     conv.register_structure_hook(ExecutionStatus, _parse_status)
     # Direct hooks for the optional scalars every model is full of: cattrs' generic
     # union handling costs more than the rest of decoding an item.
-    for scalar, hook in ((str, _as_str), (int, _as_int), (datetime, _parse_datetime)):
-        conv.register_structure_hook(Optional[scalar], _optional(hook))  # noqa: UP045
+    conv.register_structure_hook(Optional[str], _optional_str)  # noqa: UP045
+    conv.register_structure_hook(Optional[int], _optional_int)  # noqa: UP045
+    conv.register_structure_hook(Optional[datetime], _optional_datetime)  # noqa: UP045
+    if not detailed:  # the explaining converter keeps cattrs' own, which says which item
+        parameters = tuple[WorkflowParameter, ...]
+        conv.register_structure_hook_func(lambda t: t == parameters, _parameters(conv))
 
     def attrs_hook_factory(cls: type[Any]) -> Callable[[Any, type], Any]:
         overrides: dict[str, Any] = {}

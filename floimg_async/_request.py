@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -28,6 +29,9 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://api.floimg.com/v1"
+
+# Characters that are the same percent-encoded or not (RFC 3986 unreserved).
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 @attrs.frozen(slots=True)
@@ -63,6 +67,8 @@ def segment(value: object, what: str) -> str:
         raise ValueError(f"{what} must be a non-empty id, got {value!r}")
     if value in {".", ".."}:
         raise ValueError(f"{what} {value!r} is not a valid id")
+    if _PLAIN_SEGMENT.fullmatch(value):  # the usual wf_abc123: nothing to encode
+        return value
     return quote(value, safe="")
 
 

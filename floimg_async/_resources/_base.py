@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from aiohttp import ClientResponse
+
 from .._convert import decode, load_json
 from .._errors import ResponseDecodeError
 from .._models import Page
@@ -21,11 +23,18 @@ class Resource:
         self._sender = sender
 
     async def _call(self, request: Request, cls: type[T], *, deadline_at: float | None = None) -> T:
-        response = await self._sender.send(request, deadline_at=deadline_at)
-        try:
-            return decode(response.body, cls, what=request.what, status=response.status)
-        except ResponseDecodeError as exc:
-            raise self._sender.redact(exc) from exc.__cause__
+        sender = self._sender
+        what = request.what
+
+        async def read_model(resp: ClientResponse) -> T:
+            # Decoded inside the attempt: one layer less per call. A bad body is a
+            # ResponseDecodeError, which is not retried.
+            try:
+                return decode(await resp.read(), cls, what=what, status=resp.status)
+            except ResponseDecodeError as exc:
+                raise sender.redact(exc) from exc.__cause__
+
+        return await sender.send_with(request, read_model, deadline_at=deadline_at)
 
     async def _call_json(self, request: Request) -> Any:
         response = await self._sender.send(request)
