@@ -1,0 +1,88 @@
+"""Helpers of the CLI tests: an emulator on its own thread, and a way to run ``floimg``.
+
+The CLI runs its own event loop (``asyncio.run``), so these tests are plain sync
+tests: the emulator serves from a background thread with its own loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import threading
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from click.testing import CliRunner
+
+from floimg_async.cli._app import run
+from floimg_async.emulator import Emulator
+
+
+class EmulatorThread:
+    """An :class:`Emulator` served by a background thread's event loop."""
+
+    def __init__(self, **knobs: Any) -> None:
+        self._knobs = knobs
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, name="cli-test-emulator", daemon=True)
+        self.emu: Emulator | None = None
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_forever()
+        self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+        self._loop.run_until_complete(self._loop.shutdown_default_executor())
+        self._loop.close()
+
+    def start(self) -> EmulatorThread:
+        self._thread.start()
+        self.emu = asyncio.run_coroutine_threadsafe(
+            Emulator(port=0, **self._knobs).start(), self._loop
+        ).result(timeout=30)
+        return self
+
+    def stop(self) -> None:
+        if self.emu is not None:
+            asyncio.run_coroutine_threadsafe(self.emu.stop(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+
+    @property
+    def env(self) -> dict[str, str]:
+        assert self.emu is not None
+        return {"FLOIMG_BASE_URL": self.emu.base_url, "FLOIMG_API_KEY": self.emu.api_key}
+
+    def admin(self, path: str) -> Any:
+        """GET an ``/_emulator/…`` endpoint and decode its JSON."""
+        assert self.emu is not None
+        with urllib.request.urlopen(f"{self.emu.origin}/_emulator/{path}", timeout=10) as resp:
+            return json.loads(resp.read())
+
+
+@dataclass
+class Outcome:
+    """What one ``floimg`` invocation did."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    def json_lines(self) -> list[Any]:
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+class Floimg:
+    """Run ``floimg`` in-process (through ``run``, so exit statuses are the real ones)."""
+
+    def __init__(self, env: dict[str, str | None]) -> None:
+        self.env = env
+
+    def __call__(self, *args: str, input: str | None = None, **env: str | None) -> Outcome:
+        runner = CliRunner()
+        with runner.isolation(input=input, env={**self.env, **env}) as (out, err, _):
+            code = run(list(args))
+            sys.stdout.flush()
+            sys.stderr.flush()
+            return Outcome(code, out.getvalue().decode(), err.getvalue().decode())

@@ -1,0 +1,35 @@
+"""Fixtures of the CLI tests (helpers live in ``_cli_support``)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _cli_support import EmulatorThread, Floimg
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorThread]:
+    """One emulator per test module (fast executions)."""
+    server = EmulatorThread(execution_time=0.02).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def floimg(emulator: EmulatorThread) -> Floimg:
+    """``floimg(*args)`` against the module's emulator."""
+    return Floimg(dict(emulator.env))
+
+
+@pytest.fixture
+def floimg_offline() -> Floimg:
+    """``floimg(*args)`` with no emulator and no key in the environment."""
+    return Floimg({"FLOIMG_API_KEY": None, "FLOIMG_BASE_URL": None})

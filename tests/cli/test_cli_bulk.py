@@ -1,0 +1,68 @@
+"""``floimg bulk`` in-process: summary, resume, exit statuses, refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from _cli_support import EmulatorThread, Floimg
+
+
+def _input(path: Path, prompts: list[str]) -> Path:
+    path.write_text("".join(json.dumps({"prompt": p}) + "\n" for p in prompts))
+    return path
+
+
+def test_cli_bulk_runs_then_resumes_with_nothing_left(
+    floimg: Floimg, emulator: EmulatorThread, tmp_path: Path
+) -> None:
+    source = _input(tmp_path / "in.jsonl", [f"cli-bulk-{n}" for n in range(10)])
+    out = tmp_path / "results.jsonl"
+    args = ["bulk", "wf_social_card", str(source), "--out", str(out), "--poll-interval", "0.02"]
+    first = floimg("--json", *args, "--download", str(tmp_path / "img"))
+    assert first.code == 0, first.stderr
+    summary = first.json_lines()[0]
+    assert summary["completed"] == 10 and summary["ok"] is True
+    assert summary["requestsPerExecution"] >= 2  # a submission and at least one poll
+    assert summary["journalPath"] == str(tmp_path / "results.jsonl.journal")
+    assert len(out.read_text().splitlines()) == 10
+    assert len(list((tmp_path / "img").iterdir())) == 10
+
+    second = floimg(*args)
+    assert second.code == 0
+    assert "0 completed" in second.stdout and "10 skipped" in second.stdout
+    ran = [
+        e
+        for e in emulator.admin("executions")["executions"]
+        if str(e["parameters"].get("prompt", "")).startswith("cli-bulk-")
+    ]
+    assert len(ran) == 10
+
+
+def test_cli_bulk_failed_items_exit_1_and_say_how_to_retry(floimg: Floimg, tmp_path: Path) -> None:
+    source = _input(tmp_path / "in.jsonl", ["ok", "make it fail"])
+    result = floimg("bulk", "wf_flaky", str(source), "--poll-interval", "0.02")
+    assert result.code == 1
+    assert "--retry-failed" in result.stderr
+    assert "1 completed, 1 failed" in result.stdout
+
+
+def test_cli_bulk_refuses_a_changed_input_with_exit_2(floimg: Floimg, tmp_path: Path) -> None:
+    source = _input(tmp_path / "in.jsonl", ["one"])
+    assert floimg("bulk", "wf_social_card", str(source), "--poll-interval", "0.02").code == 0
+    _input(source, ["one", "two"])
+    result = floimg("bulk", "wf_social_card", str(source))
+    assert result.code == 2
+    assert result.stderr.startswith("error: journal_mismatch: ")
+
+
+def test_cli_bulk_unknown_workflow_exits_3_before_any_item(floimg: Floimg, tmp_path: Path) -> None:
+    source = _input(tmp_path / "in.jsonl", ["x"])
+    result = floimg("bulk", "wf_nope", str(source))
+    assert result.code == 3
+    assert "error: not_found: " in result.stderr
+
+
+def test_cli_bulk_missing_input_is_a_usage_error(floimg: Floimg, tmp_path: Path) -> None:
+    result = floimg("bulk", "wf_social_card", str(tmp_path / "missing.jsonl"))
+    assert result.code == 2

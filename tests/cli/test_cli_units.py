@@ -1,0 +1,95 @@
+"""The pure parts of the CLI: parameter parsing, model → JSON, tables."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import click
+import pytest
+
+from floimg_async import Execution, ExecutionOutput, ExecutionStatus, Workflow, WorkflowParameter
+from floimg_async.cli._output import TableWriter, to_jsonable
+from floimg_async.cli._params import coerce, load_parameters, parse_param
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("12", 12),
+        ("-3", -3),
+        ("2.5", 2.5),
+        ("1e3", 1000.0),
+        ("true", True),
+        ("false", False),
+        ("null", None),
+        ("007", "007"),
+        ("nan", "nan"),
+        ("+1", "+1"),
+        ("hello world", "hello world"),
+        ("", ""),
+        ("True", "True"),
+    ],
+)
+def test_cli_coerce(raw: str, value: object) -> None:
+    assert coerce(raw) == value
+    assert type(coerce(raw)) is type(value)
+
+
+def test_cli_parse_param_forms() -> None:
+    assert parse_param("prompt=a=b") == ("prompt", "a=b")
+    assert parse_param('tags:=[1, "x"]') == ("tags", [1, "x"])
+    assert parse_param('size:="12"') == ("size", "12")
+    with pytest.raises(click.BadParameter):
+        parse_param("nothing")
+
+
+def test_cli_load_parameters_merges_file_then_params(tmp_path: object) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    file = tmp_path / "p.json"
+    file.write_text('{"prompt": "file", "width": 10}')
+    assert load_parameters(["width=20"], str(file)) == {"prompt": "file", "width": 20}
+    file.write_text("[1]")
+    with pytest.raises(click.BadParameter):
+        load_parameters([], str(file))
+
+
+def test_cli_to_jsonable_uses_wire_names_and_iso_dates() -> None:
+    started = datetime(2026, 1, 15, 10, 30, tzinfo=timezone.utc)
+    execution = Execution(
+        id="exec_1",
+        status=ExecutionStatus.COMPLETED,
+        output=ExecutionOutput(url="u", width=1, height=2, format="png"),
+        duration_ms=2340,
+        started_at=started,
+        completed_at=started.astimezone(timezone(timedelta(hours=2))),
+    )
+    data = to_jsonable(execution)
+    assert data["executionId"] == "exec_1"
+    assert data["duration"] == 2340
+    assert data["status"] == "completed"
+    assert data["startedAt"] == "2026-01-15T10:30:00Z"
+    assert data["completedAt"] == "2026-01-15T10:30:00Z"
+    assert data["output"] == {"url": "u", "width": 1, "height": 2, "format": "png"}
+    workflow = Workflow(id="wf", parameters=(WorkflowParameter("prompt", "string", True),))
+    assert to_jsonable(workflow)["parameters"][0] == {
+        "name": "prompt",
+        "type": "string",
+        "required": True,
+        "default": None,
+    }
+
+
+def test_cli_table_writer_batches_keep_the_first_batch_widths(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    table = TableWriter(["ID", "NAME"], batch=2)
+    for n in range(5):
+        table.add(f"id{n}", "x" * (n + 1))
+    table.close()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["ID", "NAME"]
+    assert len(lines) == 6
+    assert {line.index("x") for line in lines[1:]} == {lines[0].index("NAME")}
+    assert lines[-1].endswith("xx…")  # wider than the first batch: cut, never misaligned
