@@ -122,3 +122,12 @@ async def test_run_submits_then_waits(client: FloImg) -> None:
         states(mock, "running", "completed")
         execution = await client.workflows.run("wf", {"prompt": "x"})
     assert execution.succeeded and execution.id == "exec_1"
+
+
+async def test_run_passes_its_idempotency_key_to_the_submission(client: FloImg) -> None:
+    url = f"{BASE_URL}/workflows/execute"
+    with aioresponses() as mock:
+        mock.post(url, payload={"executionId": "exec_1", "status": "completed"})
+        await client.workflows.run("wf", idempotency_key="job-7")
+        (call,) = mock.requests[("POST", URL(url))]
+    assert call.kwargs["headers"]["Idempotency-Key"] == "job-7"

@@ -104,13 +104,14 @@ class Workflows(Resource):
         parameters: Mapping[str, Any] | None = None,
         *,
         timeout: float | None = None,
+        idempotency_key: str | None = None,
     ) -> Execution:
         """``submit`` then ``executions.wait``: the completed execution, or an error.
 
         Raises :class:`WorkflowFailedError` or :class:`WaitTimeoutError` as
-        ``executions.wait`` does.
+        ``executions.wait`` does. ``idempotency_key`` is the submission's.
         """
-        execution = await self.submit(workflow_id, parameters)
+        execution = await self.submit(workflow_id, parameters, idempotency_key=idempotency_key)
         return await self._executions.wait(execution, timeout=timeout)
 
     def run_many(
