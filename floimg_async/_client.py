@@ -110,12 +110,14 @@ class FloImg:
             raise ValueError(f"max_connections must be >= 1, got {max_connections}")
         if not max_retry_after >= 0:
             raise ValueError(f"max_retry_after must be >= 0 seconds, got {max_retry_after!r}")
-        pool = Pool(session=session, max_connections=max_connections, trace_configs=trace_configs)
-        headers = {
-            "Authorization": f"Bearer {key}",
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-        }
+        constant_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        pool = Pool(
+            session=session,
+            max_connections=max_connections,
+            trace_configs=trace_configs,
+            default_headers=constant_headers,
+        )
+        headers = {"Authorization": f"Bearer {key}", **constant_headers}
         sender = Sender(
             pool,
             base_url=self._base_url,

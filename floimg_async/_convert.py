@@ -19,7 +19,7 @@ from cattrs.gen import make_dict_structure_fn, override
 from ._errors import ResponseDecodeError, excerpt
 from ._models import Execution, ExecutionStatus, WorkflowParameter
 
-__all__ = ["converter", "decode", "load_json", "structure", "to_camel"]
+__all__ = ["converter", "decode", "fast_decoder", "load_json", "structure", "to_camel"]
 
 T = TypeVar("T")
 
@@ -114,11 +114,15 @@ def _optional_datetime(value: Any, target: type) -> datetime | None:
 def _parameters(conv: cattrs.Converter) -> Callable[[Any, type], Any]:
     """A workflow's parameter list, without cattrs' generic tuple machinery."""
 
+    hooks: list[Callable[[Any, type], WorkflowParameter]] = []
+
     def structure_parameters(value: Any, _: type) -> tuple[WorkflowParameter, ...]:
         if not isinstance(value, list | tuple):
             raise TypeError(f"expected a list of parameters, got {type(value).__name__}")
-        hook = conv.get_structure_hook(WorkflowParameter)
-        return tuple(hook(item, WorkflowParameter) for item in value)
+        if not hooks:
+            hooks.append(conv.get_structure_hook(WorkflowParameter))
+        hook = hooks[0]
+        return tuple([hook(item, WorkflowParameter) for item in value])
 
     return structure_parameters
 
@@ -214,3 +218,21 @@ def load_json(body: bytes, *, what: str, status: int = 200) -> Any:
 def decode(body: bytes, cls: type[T], *, what: str, status: int = 200) -> T:
     """Parse and structure a response body into ``cls`` in one step."""
     return structure(load_json(body, what=what, status=status), cls, what=what, status=status)
+
+
+def fast_decoder(cls: type[T], *, what: str) -> Callable[[bytes, int], T]:
+    """A decoder for one model, for the hot path: the structure hook is looked up once.
+
+    Any failure goes through :func:`decode`, which raises the worded
+    :class:`ResponseDecodeError`.
+    """
+    hook = converter.get_structure_hook(cls)
+
+    def decode_fast(body: bytes, status: int) -> T:
+        try:
+            result: T = hook(json.loads(body), cls)
+        except Exception:
+            return decode(body, cls, what=what, status=status)
+        return result
+
+    return decode_fast

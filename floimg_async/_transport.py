@@ -64,8 +64,13 @@ class Pool:
         session: aiohttp.ClientSession | None,
         max_connections: int,
         trace_configs: list[aiohttp.TraceConfig] | None,
+        default_headers: Mapping[str, str] | None = None,
     ) -> None:
         self._session = session
+        # Headers that are the same on every request (User-Agent, Accept) go into a
+        # session we create: aiohttp copies those in C, per-request ones in Python.
+        # Never the API key: the same session fetches downloads from other origins.
+        self.default_headers = dict(default_headers or {})
         self.owns_session = session is None
         self._max_connections = max_connections
         self._trace_configs = trace_configs
@@ -81,6 +86,7 @@ class Pool:
             session = self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections),
                 trace_configs=self._trace_configs,
+                headers=self.default_headers,
             )
         return session
 
@@ -114,6 +120,7 @@ class _Call(Generic[T]):
     request: Request
     consume: Consumer[T]
     deadline_at: float | None
+    loop: asyncio.AbstractEventLoop
     attempts: int = 0
     # The wait chosen after a failed attempt, planned once so the deadline check and
     # the sleep see the same jittered number (tenacity 8 asks stop() first, 9 wait()).
@@ -145,10 +152,16 @@ class Sender:
     ) -> None:
         self.pool = pool
         self.base_url = base_url
-        self.headers = dict(headers)
+        # What each request must add to the session's own defaults.
+        per_request = {
+            k: v
+            for k, v in headers.items()
+            if not pool.owns_session or pool.default_headers.get(k) != v
+        }
+        self.headers = per_request
         # For URLs off the API's origin (downloads): never the API key.
-        self.public_headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
-        auth = self.headers.get("Authorization", "")
+        self.public_headers = {k: v for k, v in per_request.items() if k.lower() != "authorization"}
+        auth = headers.get("Authorization", "")
         self._secret = auth[len("Bearer ") :] if auth.startswith("Bearer ") else auth
         self.closed = False
         self.timeout = timeout
@@ -182,7 +195,7 @@ class Sender:
         loop = asyncio.get_running_loop()
         if deadline_at is None and self.deadline is not None:
             deadline_at = loop.time() + self.deadline
-        call = _Call(request, consume, deadline_at)
+        call = _Call(request, consume, deadline_at, loop)
         # Fast path: most calls succeed at once, and building tenacity's machinery
         # costs as much CPU as aiohttp's own request. Only a failure worth retrying
         # hands over to tenacity, replayed to it as attempt 1 so one policy decides.
@@ -220,10 +233,14 @@ class Sender:
 
     async def _attempt(self, call: _Call[T]) -> T:
         call.attempts += 1
-        request, consume, deadline_at = call.request, call.consume, call.deadline_at
+        request, consume, deadline_at, loop = (
+            call.request,
+            call.consume,
+            call.deadline_at,
+            call.loop,
+        )
         attempt = call.attempts
         pool = self.pool
-        loop = asyncio.get_running_loop()
         now = loop.time()
         if now < pool.gate.hold_until:
             delay = pool.gate.delay(now)
@@ -254,7 +271,7 @@ class Sender:
                 data = stream = request.upload.open()
         url = request.path if request.path.startswith("http") else self.base_url + request.path
         debug = _DEBUG_ON()
-        started = loop.time() if debug else 0.0
+        started = now if debug else 0.0
         try:
             async with session.request(
                 request.method,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import aiohttp
 import pytest
 from _support import API_KEY, BASE_URL
@@ -63,19 +61,6 @@ def test_repr_never_shows_the_key() -> None:
 def test_bad_settings_are_value_errors(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         FloImg(API_KEY, base_url=BASE_URL, **kwargs)  # type: ignore[arg-type]
-
-
-async def test_every_request_carries_auth_user_agent_and_accept(client: FloImg) -> None:
-    with aioresponses() as mock:
-        mock.get(WF_URL, payload={"id": "wf_1"})
-        await client.workflows.get("wf_1")
-        (call,) = mock.requests[("GET", URL(WF_URL))]
-    headers = call.kwargs["headers"]
-    assert headers["Authorization"] == f"Bearer {API_KEY}"
-    assert headers["Accept"] == "application/json"
-    assert re.fullmatch(r"floimg-async/\S+ aiohttp/\S+ Python/\S+", headers["User-Agent"])
-    assert floimg_async.__version__ in headers["User-Agent"]
-    assert "Idempotency-Key" not in headers
 
 
 async def test_session_is_created_lazily_and_closed_by_close() -> None:

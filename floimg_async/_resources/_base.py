@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiohttp import ClientResponse
 
-from .._convert import decode, load_json
+from .._convert import fast_decoder, load_json
 from .._errors import ResponseDecodeError
 from .._models import Page
 from .._pagination import AsyncPager, parse_page
@@ -14,6 +15,18 @@ from .._request import Request, check_max_items, check_offset, check_page_size, 
 from .._transport import Sender
 
 T = TypeVar("T")
+
+
+_DECODERS: dict[tuple[type[Any], str], Callable[[bytes, int], Any]] = {}
+
+
+def _decoder(cls: type[T], what: str) -> Callable[[bytes, int], T]:
+    """The cached fast decoder of ``cls`` for the call named ``what``."""
+    key = (cls, what)
+    decoder = _DECODERS.get(key)
+    if decoder is None:
+        decoder = _DECODERS[key] = fast_decoder(cls, what=what)
+    return decoder
 
 
 class Resource:
@@ -24,13 +37,13 @@ class Resource:
 
     async def _call(self, request: Request, cls: type[T], *, deadline_at: float | None = None) -> T:
         sender = self._sender
-        what = request.what
+        decoder = _decoder(cls, request.what)
 
         async def read_model(resp: ClientResponse) -> T:
             # Decoded inside the attempt: one layer less per call. A bad body is a
             # ResponseDecodeError, which is not retried.
             try:
-                return decode(await resp.read(), cls, what=what, status=resp.status)
+                return decoder(await resp.read(), resp.status)
             except ResponseDecodeError as exc:
                 raise sender.redact(exc) from exc.__cause__
 

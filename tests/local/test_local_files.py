@@ -198,3 +198,38 @@ async def test_refused_connection_is_an_api_connection_error() -> None:
         with pytest.raises(APIConnectionError, match="could not connect"):
             await client.workflows.get("wf")
     await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("external", [False, True], ids=["own-session", "shared-session"])
+async def test_every_request_carries_auth_user_agent_and_accept(
+    make_server, external: bool
+) -> None:
+    import re
+
+    import aiohttp
+
+    import floimg_async
+
+    seen: list[dict[str, str]] = []
+    server = await make_server()
+
+    async def workflow(request: web.Request) -> web.Response:
+        seen.append(dict(request.headers))
+        return web.json_response({"id": "wf_1"})
+
+    server.route("GET", "/v1/workflows/{id}", workflow)
+    server.route("POST", "/v1/projects", workflow)
+    await server.start()
+    async with aiohttp.ClientSession() as shared:
+        session = shared if external else None
+        async with FloImg(API_KEY, base_url=server.base_url, session=session) as client:
+            await client.workflows.get("wf_1")
+            await client.projects.create("p")
+    for headers in seen:
+        assert headers["Authorization"] == f"Bearer {API_KEY}"
+        assert headers["Accept"] == "application/json"
+        assert re.fullmatch(r"floimg-async/\S+ aiohttp/\S+ Python/\S+", headers["User-Agent"])
+        assert floimg_async.__version__ in headers["User-Agent"]
+    assert "Idempotency-Key" not in seen[0] and seen[1]["Idempotency-Key"]
+    # A session the caller shares keeps its own defaults: we never touch them.
+    assert not shared.headers
