@@ -7,6 +7,7 @@ however long the listing is.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -71,16 +72,26 @@ class AsyncPager(Generic[T]):
     when the API says there are no more, at an empty page, or after
     ``max_items``. :meth:`pages` yields whole :class:`Page` objects and
     :meth:`to_list` collects everything. A pager can be iterated more than
-    once; each iteration starts again from its first page.
+    once; each iteration starts again from its first page. With ``prefetch``
+    the next page is requested as soon as a page arrives, so the network
+    overlaps the caller's work on the current page (one page held ahead; if
+    iteration stops early, that request is cancelled).
     """
 
     def __init__(
-        self, fetch: FetchPage[T], *, page_size: int, offset: int, max_items: int | None
+        self,
+        fetch: FetchPage[T],
+        *,
+        page_size: int,
+        offset: int,
+        max_items: int | None,
+        prefetch: bool = False,
     ) -> None:
         self._fetch = fetch
         self.page_size = page_size
         self.offset = offset
         self.max_items = max_items
+        self.prefetch = prefetch
 
     def __repr__(self) -> str:
         return (
@@ -93,7 +104,9 @@ class AsyncPager(Generic[T]):
 
     def pages(self) -> AsyncIterator[Page[T]]:
         """Iterate over whole pages (costs one request per page)."""
-        return _PageIterator(self._fetch, self.page_size, self.offset, self.max_items)
+        return _PageIterator(
+            self._fetch, self.page_size, self.offset, self.max_items, self.prefetch
+        )
 
     async def to_list(self) -> list[T]:
         """Collect every item into a list (mind ``max_items`` on long listings)."""
@@ -101,22 +114,35 @@ class AsyncPager(Generic[T]):
 
 
 class _PageIterator(AsyncIterator[Page[T]]):
-    __slots__ = ("_done", "_fetch", "_left", "_offset", "_page_size")
+    __slots__ = ("_done", "_fetch", "_left", "_next", "_offset", "_page_size", "_prefetch")
 
     def __init__(
-        self, fetch: FetchPage[T], page_size: int, offset: int, max_items: int | None
+        self,
+        fetch: FetchPage[T],
+        page_size: int,
+        offset: int,
+        max_items: int | None,
+        prefetch: bool = False,
     ) -> None:
         self._fetch = fetch
         self._page_size = page_size
         self._offset = offset
         self._left = max_items
         self._done = max_items == 0
+        self._prefetch = prefetch
+        self._next: asyncio.Future[Page[T]] | None = None
+
+    def _limit(self) -> int:
+        return self._page_size if self._left is None else min(self._page_size, self._left)
 
     async def __anext__(self) -> Page[T]:
         if self._done:
             raise StopAsyncIteration
-        limit = self._page_size if self._left is None else min(self._page_size, self._left)
-        page = await self._fetch(self._offset, limit)
+        upcoming, self._next = self._next, None
+        if upcoming is not None:
+            page = await upcoming
+        else:
+            page = await self._fetch(self._offset, self._limit())
         count = len(page.items)
         if self._left is not None and count >= self._left:
             if count > self._left:
@@ -131,7 +157,26 @@ class _PageIterator(AsyncIterator[Page[T]]):
         if self._left is not None:
             self._left -= count
         self._offset += count
+        if self._prefetch and not self._done:
+            # Fetch the next page while the caller works on this one. Yield once so
+            # the request is on the wire before the caller's (often synchronous)
+            # work on this page begins; otherwise nothing would overlap.
+            self._next = asyncio.ensure_future(self._fetch(self._offset, self._limit()))
+            self._next.add_done_callback(_retrieve)
+            await asyncio.sleep(0)
         return page
+
+    def __del__(self) -> None:
+        # The caller stopped iterating: nobody will await the page fetched ahead.
+        upcoming = self._next
+        if upcoming is not None and not upcoming.done():
+            upcoming.cancel()
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a prefetch's failure as seen; it is raised again when the page is awaited."""
+    if not future.cancelled():
+        future.exception()
 
 
 class _ItemIterator(AsyncIterator[T]):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from floimg_async import AsyncPager, Page, ResponseDecodeError, WorkflowSummary
@@ -159,3 +161,66 @@ def test_parse_page_names_the_bad_item() -> None:
             limit=2,
             what="workflows.list",
         )
+
+
+class SlowSource(FakeSource):
+    """A page source that takes real time, and notes when each fetch starts and ends."""
+
+    def __init__(self, total: int, delay: float = 0.02) -> None:
+        super().__init__(total)
+        self.delay = delay
+        self.events: list[str] = []
+
+    async def __call__(self, offset: int, limit: int) -> Page[int]:
+        self.events.append(f"start {offset}")
+        await asyncio.sleep(self.delay)
+        self.events.append(f"end {offset}")
+        return await super().__call__(offset, limit)
+
+
+async def test_prefetch_requests_the_next_page_while_the_caller_works() -> None:
+    source = SlowSource(30)
+    pages = AsyncPager(source, page_size=10, offset=0, max_items=None, prefetch=True).pages()
+    first = await pages.__anext__()
+    assert first.items[0] == 0
+    # Already under way when the page is handed over, so that even a caller whose
+    # work on the page never yields to the loop overlaps with the next request.
+    assert source.events == ["start 0", "end 0", "start 10"]
+    rest = [p async for p in pages]
+    assert [p.offset for p in rest] == [10, 20]
+    assert source.calls == [(0, 10), (10, 10), (20, 10)]  # no fetch past the last page
+
+
+async def test_prefetch_yields_the_same_items() -> None:
+    plain = await pager(FakeSource(95)).to_list()
+    ahead = AsyncPager(FakeSource(95), page_size=10, offset=0, max_items=23, prefetch=True)
+    assert plain == list(range(95))
+    assert await ahead.to_list() == list(range(23))
+
+
+async def test_stopping_early_cancels_the_page_fetched_ahead() -> None:
+    source = SlowSource(1000, delay=0.05)
+    async for item in AsyncPager(source, page_size=10, offset=0, max_items=None, prefetch=True):
+        await asyncio.sleep(0.001)  # work on the item; the page ahead is being fetched
+        if item == 3:
+            break
+    await asyncio.sleep(0.1)
+    assert source.events == ["start 0", "end 0", "start 10"]  # the page ahead never finished
+    stray = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert stray == []
+
+
+async def test_a_failed_prefetch_is_raised_when_its_page_is_reached() -> None:
+    calls = 0
+
+    async def fails_second(offset: int, limit: int) -> Page[int]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("page 2 broke")
+        return Page(tuple(range(offset, offset + limit)), None, True, offset, limit)
+
+    pages = AsyncPager(fails_second, page_size=5, offset=0, max_items=None, prefetch=True).pages()
+    assert (await pages.__anext__()).offset == 0
+    with pytest.raises(RuntimeError, match="page 2 broke"):
+        await pages.__anext__()

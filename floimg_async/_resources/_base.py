@@ -73,6 +73,7 @@ class Resource:
         page_size: int,
         offset: int,
         max_items: int | None,
+        prefetch: bool,
     ) -> AsyncPager[T]:
         """A lazy listing of ``path``; arguments are checked now, before any request."""
         size = check_page_size(page_size)
@@ -83,5 +84,9 @@ class Resource:
             return await self._page(request, key, cls, start, limit)
 
         return AsyncPager(
-            fetch, page_size=size, offset=check_offset(offset), max_items=check_max_items(max_items)
+            fetch,
+            page_size=size,
+            offset=check_offset(offset),
+            max_items=check_max_items(max_items),
+            prefetch=bool(prefetch),
         )

@@ -63,8 +63,12 @@ class Images(Resource):
         page_size: int = 20,
         offset: int = 0,
         max_items: int | None = None,
+        prefetch: bool = False,
     ) -> AsyncPager[Image]:
-        """Iterate over stored images (one request per page, made lazily)."""
+        """Iterate over stored images (one request per page, made lazily).
+
+        ``prefetch=True`` requests each next page while you work on the current one.
+        """
         return self._pager(
             "/storage/images",
             "images",
@@ -74,6 +78,7 @@ class Images(Resource):
             page_size=page_size,
             offset=offset,
             max_items=max_items,
+            prefetch=prefetch,
         )
 
     async def get(self, image_id: str) -> Image:

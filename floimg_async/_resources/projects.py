@@ -18,7 +18,12 @@ class Projects(Resource):
     """Projects, which group workflows and images (``/projects``)."""
 
     def list(
-        self, *, page_size: int = 20, offset: int = 0, max_items: int | None = None
+        self,
+        *,
+        page_size: int = 20,
+        offset: int = 0,
+        max_items: int | None = None,
+        prefetch: bool = False,
     ) -> AsyncPager[Project]:
         """Iterate over the account's projects (one request per page, made lazily).
 
@@ -34,6 +39,7 @@ class Projects(Resource):
             page_size=page_size,
             offset=offset,
             max_items=max_items,
+            prefetch=prefetch,
         )
 
     async def create(

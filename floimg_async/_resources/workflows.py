@@ -49,10 +49,12 @@ class Workflows(Resource):
         page_size: int = 20,
         offset: int = 0,
         max_items: int | None = None,
+        prefetch: bool = False,
     ) -> AsyncPager[WorkflowSummary]:
         """Iterate over the account's workflows (one request per page, made lazily).
 
         Raises ``ValueError`` for a ``page_size`` outside 1..100 before any request.
+        ``prefetch=True`` requests each next page while you work on the current one.
         """
         return self._pager(
             "/workflows",
@@ -63,6 +65,7 @@ class Workflows(Resource):
             page_size=page_size,
             offset=offset,
             max_items=max_items,
+            prefetch=prefetch,
         )
 
     async def get(self, workflow_id: str) -> Workflow:

@@ -158,12 +158,14 @@ async def test_pagination_over_a_few_hundred_items() -> None:
         items = await client.workflows.list(page_size=37).to_list()
         pages = [p async for p in client.workflows.list(page_size=100).pages()]
         capped = await client.workflows.list(page_size=100, max_items=150).to_list()
+        ahead = await client.workflows.list(page_size=50, prefetch=True).to_list()
     ids = [w.id for w in items]
     assert len(ids) == len(set(ids)) == pages[0].total
     assert len(ids) >= 320
     assert [len(p.items) for p in pages][:-1] == [100] * (len(pages) - 1)
     assert not pages[-1].has_more and all(p.has_more for p in pages[:-1])
     assert [w.id for w in capped] == ids[:150]
+    assert [w.id for w in ahead] == ids
 
 
 async def test_download_streams_to_a_folder(floimg_client: FloImg, tmp_path: Path) -> None:
