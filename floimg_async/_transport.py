@@ -169,7 +169,6 @@ class Sender:
         self.deadline = deadline
         self.sleep: Sleep = sleep or asyncio.sleep
         self._rand = rand
-        self._read_body: Consumer[bytes] = _read_body
 
     def redact(self, error: FloImgError) -> FloImgError:
         """Remove the API key from anything ``error`` says (servers may echo it)."""
@@ -420,10 +419,6 @@ class Sender:
                 request_id,
                 f" error={error}" if error is not None else "",
             )
-
-
-async def _read_body(resp: aiohttp.ClientResponse) -> bytes:
-    return await resp.read()
 
 
 async def _read_response(resp: aiohttp.ClientResponse) -> Response:
