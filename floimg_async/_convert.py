@@ -7,6 +7,7 @@ raises :class:`~floimg_async.ResponseDecodeError` naming what was wrong.
 from __future__ import annotations
 
 import json
+import linecache
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -111,6 +112,15 @@ def _optional_datetime(value: Any, target: type) -> datetime | None:
     return None if value is None else _parse_datetime(value, target)
 
 
+# Scalar hooks the compiled hooks write inline: hook -> (type, fallback, None allowed).
+_INLINE_CHECKS: dict[Callable[[Any, type], Any], tuple[str, str, bool]] = {
+    _as_str: ("_str", "_as_str", False),
+    _optional_str: ("_str", "_as_str", True),
+    _as_int: ("_int", "_as_int", False),
+    _optional_int: ("_int", "_as_int", True),
+}
+
+
 def _parameters(conv: cattrs.Converter) -> Callable[[Any, type], Any]:
     """A workflow's parameter list, without cattrs' generic tuple machinery."""
 
@@ -127,10 +137,93 @@ def _parameters(conv: cattrs.Converter) -> Callable[[Any, type], Any]:
     return structure_parameters
 
 
+def _compiled_hook(
+    cls: type[Any], hooks: Mapping[str, Callable[[Any, Any], Any]]
+) -> Callable[[Any, type], Any] | None:
+    """A structure hook for ``cls`` with its scalar fields' checks written inline.
+
+    ``hooks`` maps each field to the hook cattrs would call for it. The result
+    builds the same model cattrs' generated hook does (a property test holds the
+    two together), but a listing decodes one model per item, and there the calls
+    cattrs' code makes per field (into :func:`_optional_str` and friends) cost
+    more than the checks themselves. Returns None for a class it does not know
+    how to build (factory defaults, fields left out of ``__init__`` or
+    keyword-only); cattrs' own generated hook is used then.
+    """
+    env: dict[str, Any] = {
+        "_cls": cls,
+        "_as_str": _as_str,
+        "_as_int": _as_int,
+        "_datetime": _parse_datetime,
+        "_dt": datetime,
+        "_fromiso": datetime.fromisoformat,
+        "_utc": timezone.utc,
+        "_str": str,
+        "_int": int,
+    }
+    lines = ["def structure(o, _=None):", "    get = o.get"]
+    args = []
+    for i, field in enumerate(attrs.fields(cls)):
+        if not field.init or field.kw_only or isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+            return None
+        wire = field.metadata.get("wire", to_camel(field.name))
+        required = field.default is attrs.NOTHING
+        v = f"v{i}"
+        args.append(v)
+        env[f"d{i}"] = field.default
+        # Absent optional fields take the default; a valid default passes the
+        # scalar checks below unchanged, so absent and present share one lookup.
+        take = f"    {v} = o[{wire!r}]" if required else f"    {v} = get({wire!r}, d{i})"
+        hook = hooks[field.name]
+        if hook in _INLINE_CHECKS:
+            kind, convert, optional = _INLINE_CHECKS[hook]
+            test = f"type({v}) is not {kind}"
+            if optional:
+                test = f"{v} is not None and {test}"
+            lines += [take, f"    if {test}:", f"        {v} = {convert}({v}, {kind})"]
+        elif hook is _optional_datetime:
+            # _parse_datetime's fast path, inline; anything unusual goes to it whole.
+            lines += [
+                take,
+                f"    if type({v}) is _str:",
+                "        try:",
+                f"            {v} = _fromiso({v})",
+                "        except ValueError:",
+                f"            {v} = _datetime({v}, _dt)",
+                "        else:",
+                f"            if {v}.tzinfo is None:",
+                f"                {v} = {v}.replace(tzinfo=_utc)",
+                f"    elif {v} is not None:",
+                f"        {v} = _datetime({v}, _dt)",
+            ]
+        elif field.type is Any:
+            lines.append(take)
+        else:
+            # Any other field calls its hook as cattrs' code would, and a plain
+            # constructor (``bool``) directly, as cattrs does too.
+            env[f"h{i}"], env[f"t{i}"] = hook, field.type
+            if hook is cattrs.BaseConverter._structure_call:
+                call = f"t{i}(o[{wire!r}])"
+            else:
+                call = f"h{i}(o[{wire!r}], t{i})"
+            lines.append(
+                f"    {v} = {call}" if required else f"    {v} = {call} if {wire!r} in o else d{i}"
+            )
+    lines.append(f"    return _cls({', '.join(args)})")
+    source = "\n".join(lines) + "\n"
+    filename = f"<floimg_async structure {cls.__module__}.{cls.__qualname__}>"
+    # Registered like cattrs' own generated code, so tracebacks and profilers show it.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), env)
+    structure: Callable[[Any, type], Any] = env["structure"]
+    return structure
+
+
 def _make_converter(*, detailed: bool) -> cattrs.Converter:
     """The converter; ``detailed`` trades speed for error messages that say where."""
     conv = cattrs.Converter(forbid_extra_keys=False, detailed_validation=detailed)
     conv.register_structure_hook(datetime, _parse_datetime)
+    conv.register_structure_hook(str, _as_str)
     conv.register_structure_hook(ExecutionStatus, _parse_status)
     # Direct hooks for the optional scalars every model is full of: cattrs' generic
     # union handling costs more than the rest of decoding an item.
@@ -143,14 +236,19 @@ def _make_converter(*, detailed: bool) -> cattrs.Converter:
 
     def attrs_hook_factory(cls: type[Any]) -> Callable[[Any, type], Any]:
         overrides: dict[str, Any] = {}
+        hooks: dict[str, Callable[[Any, Any], Any]] = {}
         aliases: list[tuple[str, tuple[str, ...]]] = []
-        for field in attrs.fields(cls):
+        for field in attrs.fields(attrs.resolve_types(cls)):
             wire = field.metadata.get("wire", to_camel(field.name))
             hook = _error_message if (cls is Execution and field.name == "error") else None
             overrides[field.name] = override(rename=wire, struct_hook=hook)
+            hooks[field.name] = hook or conv.get_structure_hook(field.type)
             if field.metadata.get("aliases"):
                 aliases.append((wire, field.metadata["aliases"]))
-        base = make_dict_structure_fn(cls, conv, **overrides)
+        # The explaining converter keeps cattrs' generated code: it says where it failed.
+        base = (None if detailed else _compiled_hook(cls, hooks)) or make_dict_structure_fn(
+            cls, conv, **overrides
+        )
         if not aliases:
             return base
 
