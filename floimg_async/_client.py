@@ -110,18 +110,19 @@ class FloImg:
             raise ValueError(f"max_connections must be >= 1, got {max_connections}")
         if not max_retry_after >= 0:
             raise ValueError(f"max_retry_after must be >= 0 seconds, got {max_retry_after!r}")
-        constant_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         pool = Pool(
             session=session,
             max_connections=max_connections,
             trace_configs=trace_configs,
-            default_headers=constant_headers,
+            headers={
+                "Authorization": f"Bearer {key}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
         )
-        headers = {"Authorization": f"Bearer {key}", **constant_headers}
         sender = Sender(
             pool,
             base_url=self._base_url,
-            headers=headers,
             timeout=_check_timeout(timeout),
             policy=RetryPolicy(
                 max_retries=_check_retries(max_retries), max_retry_after=float(max_retry_after)
@@ -184,7 +185,6 @@ class FloImg:
         sender = Sender(
             old.pool,
             base_url=old.base_url,
-            headers=old.headers,
             timeout=old.timeout if timeout is _UNSET else _check_timeout(timeout),
             policy=old.policy
             if max_retries is _UNSET

@@ -13,7 +13,7 @@ import functools
 import logging
 import platform
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Generic, TypeVar
 
 import aiohttp
@@ -44,6 +44,7 @@ USER_AGENT = (
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 Consumer = Callable[[aiohttp.ClientResponse], Awaitable[T]]
+Decoder = Callable[[bytes, int], T]
 
 
 @attrs.frozen(slots=True)
@@ -56,7 +57,17 @@ class Response:
 
 
 class Pool:
-    """The connection pool and state shared by a client and its ``with_options`` copies."""
+    """The connection pool and state shared by a client and its ``with_options`` copies.
+
+    ``headers`` go with every request to the API's origin; requests to other
+    origins (downloads) get them without ``Authorization``. When the pool
+    creates its own connections it makes two sessions over one connector, each
+    sending its headers itself: aiohttp copies a session's headers in C, while
+    per-request headers cost a Python loop on every request. The API session
+    only ever sends to the API's origin (aiohttp drops ``Authorization`` on a
+    redirect to another origin); the public session never has the key. With
+    the caller's session, the headers go with each request instead.
+    """
 
     def __init__(
         self,
@@ -64,21 +75,31 @@ class Pool:
         session: aiohttp.ClientSession | None,
         max_connections: int,
         trace_configs: list[aiohttp.TraceConfig] | None,
-        default_headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str],
     ) -> None:
         self._session = session
-        # Headers that are the same on every request (User-Agent, Accept) go into a
-        # session we create: aiohttp copies those in C, per-request ones in Python.
-        # Never the API key: the same session fetches downloads from other origins.
-        self.default_headers = dict(default_headers or {})
+        self._public_session: aiohttp.ClientSession | None = None
         self.owns_session = session is None
         self._max_connections = max_connections
         self._trace_configs = trace_configs
+        self._headers = dict(headers)
+        self._public_headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        auth = self._headers.get("Authorization", "")
+        self.secret = auth[len("Bearer ") :] if auth.startswith("Bearer ") else auth
+        """The API key, for scrubbing it from anything a server echoes back."""
+        # What each request adds to its session's own headers: nothing, when the
+        # sessions are ours.
+        self.request_headers: Mapping[str, str] | None = (
+            None if self.owns_session else self._headers
+        )
+        self.public_request_headers: Mapping[str, str] | None = (
+            None if self.owns_session else self._public_headers
+        )
         self.closed = False
         self.gate = RateGate()
 
     def get_session(self) -> aiohttp.ClientSession:
-        """The session to send on, created on first use inside the running loop."""
+        """The session for the API's origin, created on first use inside the running loop."""
         session = self._session
         if session is None:
             if self.closed:
@@ -86,14 +107,32 @@ class Pool:
             session = self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections),
                 trace_configs=self._trace_configs,
-                headers=self.default_headers,
+                headers=self._headers,
             )
         return session
 
+    def get_public_session(self) -> aiohttp.ClientSession:
+        """The session for other origins (no API key), on the same connections."""
+        if not self.owns_session:
+            return self.get_session()
+        public = self._public_session
+        if public is None:
+            api = self.get_session()
+            public = self._public_session = aiohttp.ClientSession(
+                connector=api.connector,
+                connector_owner=False,
+                trace_configs=self._trace_configs,
+                headers=self._public_headers,
+            )
+        return public
+
     async def close(self) -> None:
-        """Close the session if this pool created it. Idempotent."""
+        """Close the sessions if this pool created them. Idempotent."""
         self.closed = True
+        public, self._public_session = self._public_session, None
         session, self._session = self._session, None
+        if public is not None:
+            await public.close()
         if session is not None and self.owns_session:
             await session.close()
 
@@ -118,7 +157,9 @@ class _Call(Generic[T]):
     """One logical call across its attempts: what to send and how far it has got."""
 
     request: Request
-    consume: Consumer[T]
+    # How a 2xx answer is read: handed to ``consume``, or read whole and decoded.
+    consume: Consumer[T] | None
+    decode: Decoder[T] | None
     deadline_at: float | None
     loop: asyncio.AbstractEventLoop
     attempts: int = 0
@@ -143,7 +184,6 @@ class Sender:
         pool: Pool,
         *,
         base_url: str,
-        headers: Mapping[str, str],
         timeout: aiohttp.ClientTimeout,
         policy: RetryPolicy,
         deadline: float | None,
@@ -152,17 +192,7 @@ class Sender:
     ) -> None:
         self.pool = pool
         self.base_url = base_url
-        # What each request must add to the session's own defaults.
-        per_request = {
-            k: v
-            for k, v in headers.items()
-            if not pool.owns_session or pool.default_headers.get(k) != v
-        }
-        self.headers = per_request
-        # For URLs off the API's origin (downloads): never the API key.
-        self.public_headers = {k: v for k, v in per_request.items() if k.lower() != "authorization"}
-        auth = headers.get("Authorization", "")
-        self._secret = auth[len("Bearer ") :] if auth.startswith("Bearer ") else auth
+        self._secret = pool.secret
         self.closed = False
         self.timeout = timeout
         self.policy = policy
@@ -174,27 +204,49 @@ class Sender:
         """Remove the API key from anything ``error`` says (servers may echo it)."""
         return redact(error, self._secret)
 
-    async def send(self, request: Request, *, deadline_at: float | None = None) -> Response:
+    def send(
+        self, request: Request, *, deadline_at: float | None = None
+    ) -> Coroutine[Any, Any, Response]:
         """Send ``request`` with retries; return the 2xx response or raise a FloImgError."""
-        return await self.send_with(request, _read_response, deadline_at=deadline_at)
+        return self._send(request, _read_response, None, deadline_at)
 
-    async def send_with(
+    def send_with(
         self, request: Request, consume: Consumer[T], *, deadline_at: float | None = None
-    ) -> T:
+    ) -> Coroutine[Any, Any, T]:
         """Send with retries; on a 2xx answer hand the live response to ``consume``.
 
         ``consume`` runs inside the attempt, so a connection that breaks while it
         reads is retried like any other. ``deadline_at`` (loop time) bounds the
         whole call, sleeps included; the client's ``deadline`` applies otherwise.
         """
+        return self._send(request, consume, None, deadline_at)
+
+    def send_decoded(
+        self, request: Request, decode: Decoder[T], *, deadline_at: float | None = None
+    ) -> Coroutine[Any, Any, T]:
+        """Send with retries; read a 2xx body and return ``decode(body, status)``.
+
+        The common case of :meth:`send_with`, without a coroutine per call for
+        the consumer. ``decode`` raises ResponseDecodeError for a bad body
+        (not retried).
+        """
+        return self._send(request, None, decode, deadline_at)
+
+    async def _send(
+        self,
+        request: Request,
+        consume: Consumer[T] | None,
+        decode: Decoder[T] | None,
+        deadline_at: float | None,
+    ) -> T:
         if self.closed or self.pool.closed:
             raise FloImgError("this FloImg client is closed; create a new FloImg to go on")
         if request.method == "POST" and request.idempotency_key is None:
-            request = attrs.evolve(request, idempotency_key=new_idempotency_key())
+            request = request._replace(idempotency_key=new_idempotency_key())
         loop = asyncio.get_running_loop()
         if deadline_at is None and self.deadline is not None:
             deadline_at = loop.time() + self.deadline
-        call = _Call(request, consume, deadline_at, loop)
+        call = _Call(request, consume, decode, deadline_at, loop)
         # Fast path: most calls succeed at once, and building tenacity's machinery
         # costs as much CPU as aiohttp's own request. Only a failure worth retrying
         # hands over to tenacity, replayed to it as attempt 1 so one policy decides.
@@ -232,12 +284,7 @@ class Sender:
 
     async def _attempt(self, call: _Call[T]) -> T:
         call.attempts += 1
-        request, consume, deadline_at, loop = (
-            call.request,
-            call.consume,
-            call.deadline_at,
-            call.loop,
-        )
+        request, deadline_at, loop = call.request, call.deadline_at, call.loop
         attempt = call.attempts
         pool = self.pool
         now = loop.time()
@@ -252,12 +299,14 @@ class Sender:
                 raise APITimeoutError(f"{request.what}: the call's deadline passed")
             if timeout.total is None or remaining < timeout.total:
                 timeout = attrs.evolve(timeout, total=remaining)
-        session = pool.get_session()
-        headers = self.headers if request.authenticated else self.public_headers
+        if request.authenticated:
+            session, headers = pool.get_session(), pool.request_headers
+        else:
+            session, headers = pool.get_public_session(), pool.public_request_headers
         data: Any = None
         stream = None
         if request.method != "GET":
-            headers = dict(headers)
+            headers = dict(headers or {})
             if request.idempotency_key is not None:
                 headers["Idempotency-Key"] = request.idempotency_key
             if request.json is not None:
@@ -284,17 +333,24 @@ class Sender:
                 if status >= 400:
                     body = await resp.read()
                     api_error = error_for_status(status, resp.headers, body)
-                    redact(api_error, self._secret)
                     if debug:
                         self._log_attempt(request, attempt, status, started, resp.headers)
                     if isinstance(api_error, RateLimitedError):
                         self._close_gate(api_error.retry_after, resp.headers)
                     raise api_error
-                result = await consume(resp)
+                decode = call.decode
+                if decode is not None:
+                    result = decode(await resp.read(), status)
+                else:
+                    assert call.consume is not None
+                    result = await call.consume(resp)
                 if debug:
                     self._log_attempt(request, attempt, status, started, resp.headers)
                 return result
-        except FloImgError:
+        except FloImgError as exc:
+            # Servers may echo the key back: in an error body, in a body that
+            # does not decode. Nothing the SDK raises repeats it.
+            redact(exc, self._secret)
             raise
         except _CONNECTION_ERRORS as exc:
             error = redact(_translate(exc, request, timeout.total), self._secret)

@@ -62,6 +62,42 @@ async def test_security_download_from_other_origin_sends_no_key(
     await settle(http_server, other_origin)
 
 
+async def test_security_callers_session_gets_the_key_per_request_only(
+    http_server: HttpFaultServer, other_origin: HttpFaultServer
+) -> None:
+    """With the caller's own session the key goes with each API request, never into the
+    session: the caller's other requests and the SDK's off-origin downloads go without it."""
+    async with aiohttp.ClientSession() as session:
+        async with FloImg(api_key=API_KEY, base_url=http_server.base_url, session=session) as c:
+            await c.images.download(f"{other_origin.origin}/files/cdn.png")
+            await c.images.download("/files/own.png")
+        async with session.get(f"{other_origin.origin}/files/theirs.png") as resp:
+            await resp.read()
+        assert not session.closed
+    assert_no_key(other_origin)
+    assert len(other_origin.seen) == 2
+    assert [s.headers.get("Authorization") for s in http_server.seen] == [f"Bearer {API_KEY}"]
+    await settle(http_server, other_origin)
+
+
+async def test_security_off_origin_session_shares_the_pool_and_closes_with_it(
+    http_server: HttpFaultServer, other_origin: HttpFaultServer
+) -> None:
+    """The key-less session for other origins rides on the client's one connection pool,
+    and closing the client closes both sessions and the pool."""
+    client = client_for(http_server)
+    async with client:
+        await client.images.download("/files/own.png")
+        await client.images.download(f"{other_origin.origin}/files/cdn.png")
+        pool = client._sender.pool
+        api, public = pool.get_session(), pool.get_public_session()
+        assert api is not public and api.connector is public.connector
+        assert "Authorization" in api.headers and "Authorization" not in public.headers
+    assert api.closed and public.closed and api.connector is None
+    assert_no_key(other_origin)
+    await settle(http_server, other_origin)
+
+
 async def test_security_download_on_api_origin_sends_key(http_server: HttpFaultServer) -> None:
     """The positive control: the API's own origin (absolute or relative URL) gets the key."""
     async with client_for(http_server) as client:
