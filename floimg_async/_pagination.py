@@ -53,7 +53,7 @@ def parse_page(data: Any, key: str, cls: type[T], *, offset: int, limit: int, wh
         )
     hook = converter.get_structure_hook(cls)
     try:
-        items = tuple(hook(item, cls) for item in raw_items)
+        items = tuple([hook(item, cls) for item in raw_items])
     except Exception:
         # Slow path, only to produce a readable error naming the bad item.
         for index, item in enumerate(raw_items):

@@ -52,11 +52,17 @@ class Resource:
         except ResponseDecodeError as exc:
             raise self._sender.redact(exc) from exc.__cause__
 
-    async def _page(
+    def _page(
         self, request: Request, key: str, cls: type[T], offset: int, limit: int
-    ) -> Page[T]:
-        data = await self._call_json(request)
-        return parse_page(data, key, cls, offset=offset, limit=limit, what=request.what)
+    ) -> Coroutine[Any, Any, Page[T]]:
+        """Fetch one listing page (the coroutine of it), parsed inside the attempt."""
+        what = request.what
+
+        def decode(body: bytes, status: int) -> Page[T]:
+            data = load_json(body, what=what, status=status)
+            return parse_page(data, key, cls, offset=offset, limit=limit, what=what)
+
+        return self._sender.send_decoded(request, decode)
 
     def _pager(
         self,
