@@ -204,3 +204,25 @@ def test_epoch_seconds_and_milliseconds() -> None:
     millis = decode(body({"id": "i", "createdAt": 1768473000000}), Image, what="x")
     assert seconds.created_at == millis.created_at
     assert seconds.created_at == datetime(2026, 1, 15, 10, 30, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("cls", [WorkflowSummary, Workflow, Image, Project])
+def test_scalar_fields_coerce_numbers_but_refuse_containers(cls: type[object]) -> None:
+    """A numeric id becomes its string; an object or list where a string belongs is a
+    decode error naming the call, not the container's Python repr in the model."""
+    model = decode(body({"id": 123, "name": None}), cls, what="x.get")
+    assert model.id == "123"  # type: ignore[attr-defined]
+    for bad in ({"a": 1}, [1, 2]):
+        with pytest.raises(ResponseDecodeError, match=r"x\.get"):
+            decode(body({"id": bad}), cls, what="x.get")
+        with pytest.raises(ResponseDecodeError, match=r"x\.get"):
+            decode(body({"id": "ok", "name": bad}), cls, what="x.get")
+
+
+def test_absent_and_null_optional_fields_are_none_and_defaults_hold() -> None:
+    """Absent and explicit null decode alike; fields with a non-None default keep it."""
+    absent = decode(body({"name": "p"}), WorkflowParameter, what="x")
+    null = decode(body({"name": "p", "type": None, "default": None}), WorkflowParameter, what="x")
+    assert absent == null == WorkflowParameter("p", None, False, None)
+    assert decode(body({"id": "w"}), Workflow, what="x").parameters == ()
+    assert decode(body({"executionId": "e"}), Execution, what="x").status is ExecutionStatus.PENDING

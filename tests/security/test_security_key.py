@@ -165,3 +165,41 @@ async def test_security_key_echoed_by_server_is_redacted(
     assert API_KEY not in repr(error.details)
     for record in caplog.records:
         assert API_KEY not in record.getMessage(), record.getMessage()
+
+
+@pytest.mark.parametrize("call", ["get", "list", "list_bad_item"])
+async def test_security_key_echoed_in_an_undecodable_2xx_body_is_redacted(call: str) -> None:
+    """A 200 whose body does not decode (a proxy's page echoing the request, say) becomes a
+    ResponseDecodeError with a body excerpt: the excerpt and message never hold the key."""
+
+    async def echo(request: web.Request) -> web.Response:
+        auth = request.headers["Authorization"]
+        if call == "get":
+            return web.Response(text=f"<html>you sent {auth}</html>", content_type="text/html")
+        if call == "list":
+            return web.json_response({"echo": auth})
+        return web.json_response({"workflows": [{"name": auth}], "hasMore": False})
+
+    runner = web.AppRunner(web.Application(), access_log=None)
+    runner.app.router.add_get("/v1/workflows/{id}", echo)
+    runner.app.router.add_get("/v1/workflows", echo)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with FloImg(api_key=API_KEY, base_url=f"http://127.0.0.1:{port}/v1") as client:
+            with pytest.raises(ResponseDecodeError) as info:
+                if call == "get":
+                    await client.workflows.get("wf_1")
+                else:
+                    await client.workflows.list().to_list()
+    finally:
+        await runner.cleanup()
+    error = info.value
+    assert error.body_excerpt, "the test proves nothing without an excerpt"
+    chain: BaseException | None = error
+    while chain is not None:
+        assert API_KEY not in str(chain) and API_KEY not in repr(chain), repr(chain)
+        assert API_KEY not in repr(getattr(chain, "body_excerpt", "")), repr(chain)
+        chain = chain.__cause__ or chain.__context__
