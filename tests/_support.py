@@ -26,8 +26,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class LocalServer:
     """A real aiohttp.web server on 127.0.0.1 with a random port."""
 
-    def __init__(self) -> None:
-        self.app = web.Application()
+    def __init__(self, app: web.Application | None = None) -> None:
+        self.app = app if app is not None else web.Application()
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -54,3 +54,7 @@ class LocalServer:
     async def close(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
+
+
+MakeServer = Callable[[], Awaitable[LocalServer]]
+"""The ``make_server`` fixture: ``server = await make_server()``, add routes, ``start()``."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
+from _support import LocalServer
 
 from benchmarks._harness import raw_session
 from benchmarks._server import API_KEY, make_app
@@ -24,14 +24,12 @@ COUNT = 3 * PAGE + 17  # crosses page boundaries and stops mid-page
 
 @pytest.fixture
 async def bench_url() -> AsyncIterator[str]:
-    runner = web.AppRunner(make_app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    server = LocalServer(make_app())
+    await server.start()
     try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/v1"
+        yield server.base_url
     finally:
-        await runner.cleanup()
+        await server.close()
 
 
 async def test_listing_baselines_yield_what_the_sdk_yields(bench_url: str) -> None:

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 from _faultkit import API_KEY, HttpFaultServer, RawFaultServer, SleepRecorder, settle
+from _support import MakeServer
 from aiohttp import web
 
 from floimg_async import (
@@ -126,7 +127,11 @@ async def test_security_key_not_in_any_error(
 
 @pytest.mark.parametrize(("status", "code"), [(401, "unauthorized"), (503, "unavailable")])
 async def test_security_key_echoed_by_server_is_redacted(
-    status: int, code: str, sleeps: SleepRecorder, caplog: pytest.LogCaptureFixture
+    status: int,
+    code: str,
+    sleeps: SleepRecorder,
+    caplog: pytest.LogCaptureFixture,
+    make_server: MakeServer,
 ) -> None:
     """A server (or proxy) that echoes the Authorization header back in its error body must
     not make the key show up in the exception text, nor (when retried) in the retry log."""
@@ -144,20 +149,14 @@ async def test_security_key_echoed_by_server_is_redacted(
             status=status,
         )
 
-    runner = web.AppRunner(web.Application(), access_log=None)
-    runner.app.router.add_get("/v1/workflows/{id}", echo)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        async with FloImg(
-            api_key=API_KEY, base_url=f"http://127.0.0.1:{port}/v1", max_retries=1, sleep=sleeps
-        ) as client:
-            with pytest.raises(UnauthorizedError if status == 401 else ServerError) as info:
-                await client.workflows.get("wf_1")
-    finally:
-        await runner.cleanup()
+    server = await make_server()
+    server.route("GET", "/v1/workflows/{id}", echo)
+    await server.start()
+    async with FloImg(
+        api_key=API_KEY, base_url=server.base_url, max_retries=1, sleep=sleeps
+    ) as client:
+        with pytest.raises(UnauthorizedError if status == 401 else ServerError) as info:
+            await client.workflows.get("wf_1")
     error = info.value
     assert API_KEY not in str(error), str(error)
     assert API_KEY not in repr(error)
@@ -168,7 +167,9 @@ async def test_security_key_echoed_by_server_is_redacted(
 
 
 @pytest.mark.parametrize("call", ["get", "list", "list_bad_item"])
-async def test_security_key_echoed_in_an_undecodable_2xx_body_is_redacted(call: str) -> None:
+async def test_security_key_echoed_in_an_undecodable_2xx_body_is_redacted(
+    call: str, make_server: MakeServer
+) -> None:
     """A 200 whose body does not decode (a proxy's page echoing the request, say) becomes a
     ResponseDecodeError with a body excerpt: the excerpt and message never hold the key."""
 
@@ -180,22 +181,16 @@ async def test_security_key_echoed_in_an_undecodable_2xx_body_is_redacted(call: 
             return web.json_response({"echo": auth})
         return web.json_response({"workflows": [{"name": auth}], "hasMore": False})
 
-    runner = web.AppRunner(web.Application(), access_log=None)
-    runner.app.router.add_get("/v1/workflows/{id}", echo)
-    runner.app.router.add_get("/v1/workflows", echo)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        async with FloImg(api_key=API_KEY, base_url=f"http://127.0.0.1:{port}/v1") as client:
-            with pytest.raises(ResponseDecodeError) as info:
-                if call == "get":
-                    await client.workflows.get("wf_1")
-                else:
-                    await client.workflows.list().to_list()
-    finally:
-        await runner.cleanup()
+    server = await make_server()
+    server.route("GET", "/v1/workflows/{id}", echo)
+    server.route("GET", "/v1/workflows", echo)
+    await server.start()
+    async with FloImg(api_key=API_KEY, base_url=server.base_url) as client:
+        with pytest.raises(ResponseDecodeError) as info:
+            if call == "get":
+                await client.workflows.get("wf_1")
+            else:
+                await client.workflows.list().to_list()
     error = info.value
     assert error.body_excerpt, "the test proves nothing without an excerpt"
     chain: BaseException | None = error
