@@ -192,7 +192,6 @@ class Sender:
     ) -> None:
         self.pool = pool
         self.base_url = base_url
-        self._secret = pool.secret
         self.closed = False
         self.timeout = timeout
         self.policy = policy
@@ -202,7 +201,7 @@ class Sender:
 
     def redact(self, error: FloImgError) -> FloImgError:
         """Remove the API key from anything ``error`` says (servers may echo it)."""
-        return redact(error, self._secret)
+        return redact(error, self.pool.secret)
 
     def send(
         self, request: Request, *, deadline_at: float | None = None
@@ -350,10 +349,10 @@ class Sender:
         except FloImgError as exc:
             # Servers may echo the key back: in an error body, in a body that
             # does not decode. Nothing the SDK raises repeats it.
-            redact(exc, self._secret)
+            redact(exc, self.pool.secret)
             raise
         except _CONNECTION_ERRORS as exc:
-            error = redact(_translate(exc, request, timeout.total), self._secret)
+            error = redact(_translate(exc, request, timeout.total), self.pool.secret)
             upload = request.upload
             if upload is not None and not upload.can_retry:
                 error = APIConnectionError(
