@@ -199,10 +199,6 @@ class Sender:
         self.sleep: Sleep = sleep or asyncio.sleep
         self._rand = rand
 
-    def redact(self, error: FloImgError) -> FloImgError:
-        """Remove the API key from anything ``error`` says (servers may echo it)."""
-        return redact(error, self.pool.secret)
-
     def send(
         self, request: Request, *, deadline_at: float | None = None
     ) -> Coroutine[Any, Any, Response]:

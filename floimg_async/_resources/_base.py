@@ -6,7 +6,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from .._convert import fast_decoder, load_json
-from .._errors import ResponseDecodeError
 from .._models import Page
 from .._pagination import AsyncPager, parse_page
 from .._request import Request, check_max_items, check_offset, check_page_size, page_params
@@ -45,12 +44,14 @@ class Resource:
             request, _decoder(cls, request.what), deadline_at=deadline_at
         )
 
-    async def _call_json(self, request: Request) -> Any:
-        response = await self._sender.send(request)
-        try:
-            return load_json(response.body, what=request.what, status=response.status)
-        except ResponseDecodeError as exc:
-            raise self._sender.redact(exc) from exc.__cause__
+    def _call_json(self, request: Request) -> Coroutine[Any, Any, Any]:
+        """Send ``request`` and parse the answer as plain JSON (the coroutine of it)."""
+        what = request.what
+
+        def decode(body: bytes, status: int) -> Any:
+            return load_json(body, what=what, status=status)
+
+        return self._sender.send_decoded(request, decode)
 
     def _page(
         self, request: Request, key: str, cls: type[T], offset: int, limit: int
