@@ -9,12 +9,14 @@ short run) / (extra requests): start-up, imports, session set-up, warm-up and
 teardown are the same in both runs and cancel. The middle size checks the cost
 is linear. Workloads:
 
-  get_seq   ``workflows.get`` one after another     vs GET + raise_for_status + json.loads
-  get_64    the same with 64 in flight (64 workers)  vs the same raw call, 64 workers
-  list_page  one page of 100 ``WorkflowSummary`` via ``pages()``, items iterated
-                                                      vs GET + json.loads + iterating the dicts
-  list_items the same 100 items by ``async for`` over the pager
-                                                      vs the listing scenario's async generator
+  get_seq     ``workflows.get`` one after another
+              vs GET, raise_for_status, json.loads
+  get_64      the same with 64 in flight (64 worker tasks)
+              vs the same raw call, 64 worker tasks
+  list_page   one page of 100 ``WorkflowSummary`` via ``pages()``, items iterated
+              vs GET, raise_for_status, json.loads, hasMore, iterating the dicts
+  list_items  the same 100 items by ``async for`` over the pager
+              vs the streaming_listing scenario's raw async generator of dicts
 
     python -m benchmarks.scenarios.instructions --worker WORKLOAD SIDE N BASE_URL API_KEY
 
