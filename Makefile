@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint typecheck pytest demo bench soak clean
+.PHONY: test lint typecheck pytest demo bench bench-instructions soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ pytest: $(STAMP)
 ## make bench: the benchmark suite (a few minutes), table on stdout and JSON in benchmarks/results/
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
+
+## make bench-instructions: CPU instructions per request under valgrind (callgrind), SDK vs raw
+bench-instructions: $(STAMP)
+	$(PY) -m benchmarks.run --only instructions --json benchmarks/results/instructions.json
 
 ## make soak: the full-size soak test against the emulator
 soak: $(STAMP)

@@ -21,7 +21,7 @@ from typing import Any
 
 from benchmarks._harness import RESULTS_DIR, Context
 from benchmarks._stats import Row, Summary
-from benchmarks.scenarios import bulk, calls, imports, listing, upload, waiter
+from benchmarks.scenarios import bulk, calls, imports, instructions, listing, upload, waiter
 
 Scenario = Callable[[Context], list[Row]]
 
@@ -33,7 +33,10 @@ SCENARIOS: dict[str, Scenario] = {
     "waiter": waiter.run,
     "bulk": bulk.run,
     "import_footprint": imports.run,
+    "instructions": instructions.run,
 }
+#: Run only when named in --only (``make bench-instructions``): they need valgrind.
+OPT_IN = frozenset({"instructions"})
 
 
 def _version(dist: str) -> str:
@@ -145,7 +148,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default="",
-        help=f"comma-separated scenarios to run (default all): {', '.join(SCENARIOS)}",
+        help=f"comma-separated scenarios to run (default all but {', '.join(sorted(OPT_IN))}): "
+        f"{', '.join(SCENARIOS)}",
     )
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer rounds")
     parser.add_argument(
@@ -163,7 +167,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--strict", action="store_true", help="exit 1 when any target is missed or errors"
     )
     args = parser.parse_args(argv)
-    names = [n.strip() for n in args.only.split(",") if n.strip()] or list(SCENARIOS)
+    default = [n for n in SCENARIOS if n not in OPT_IN]
+    names = [n.strip() for n in args.only.split(",") if n.strip()] or default
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario(s) {unknown}; choose from {list(SCENARIOS)}")
