@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
@@ -15,7 +16,7 @@ import aiohttp
 import attrs
 import click
 
-from .._client import FloImg
+from .. import FloImg
 
 __all__ = [
     "ConfigError",
@@ -50,14 +51,24 @@ class Settings:
     max_retries: int = 3
     json: bool = False
     verbose: bool = False
+    logging_on: bool = False
+    # Run after the command's error line is printed (e.g. how to resume an execution).
+    after_error: list[Callable[[], None]] = attrs.Factory(list)
 
     def client(self, *, trace_configs: list[aiohttp.TraceConfig] | None = None) -> FloImg:
-        """A client built from the options (raises :class:`ConfigError` without an API key)."""
+        """A client built from the options (raises :class:`ConfigError` without an API key).
+
+        With ``-v`` (given anywhere on the line) the first client also turns on
+        request logging, with the final API key redacted.
+        """
         if not self.api_key:
             raise ConfigError(
                 "no API key: pass --api-key or set FLOIMG_API_KEY "
                 "(for a local emulator: floimg emulator prints one)"
             )
+        if self.verbose and not self.logging_on:
+            self.logging_on = True
+            setup_logging(True, self.api_key)
         return FloImg(
             self.api_key,
             base_url=self.base_url,
@@ -108,7 +119,12 @@ def setup_logging(verbose: bool, secret: str | None) -> None:
         return
     logger = logging.getLogger("floimg_async")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # The CLI's one timestamp format: ISO 8601 UTC to the second, as in tables.
+    formatter = logging.Formatter(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%dT%H:%M:%SZ"
+    )
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
     if secret:
         handler.addFilter(_Redact(secret))
     logger.addHandler(handler)
