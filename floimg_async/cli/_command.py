@@ -16,13 +16,9 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from ._context import Settings
+from ._context import GlobalOption, Settings
 
 __all__ = ["FloimgCommand", "FloimgGroup", "GlobalOption", "global_params"]
-
-
-class GlobalOption(click.Option):
-    """An option of the whole ``floimg`` tool, shown under "Global options" in every help."""
 
 
 def _setter(apply: Callable[[Settings, Any], None]) -> Callable[..., Any]:
@@ -132,7 +128,7 @@ def _format_options(
     common: list[tuple[str, str]] = []
     for param in command.get_params(ctx):
         record = param.get_help_record(ctx)
-        if record is not None:
+        if record is not None and not isinstance(param, click.Argument):
             (common if isinstance(param, GlobalOption) else own).append(record)
     if own:
         with formatter.section("Options"):
@@ -166,9 +162,12 @@ class FloimgGroup(click.Group):
             _add_globals(self)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
-        """Register ``cmd``, giving it the global options if it was built elsewhere."""
+        """Register ``cmd``, giving it the global options (and the help that lists them)
+        if it was built elsewhere as a plain click command."""
         if not isinstance(cmd, FloimgCommand | FloimgGroup):
             _add_globals(cmd)
+            if type(cmd) is click.Command:
+                cmd.__class__ = FloimgCommand  # only its help layout changes
         super().add_command(cmd, name)
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

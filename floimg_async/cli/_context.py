@@ -20,6 +20,7 @@ from .. import FloImg
 
 __all__ = [
     "ConfigError",
+    "GlobalOption",
     "Interrupted",
     "Settings",
     "json_option",
@@ -81,6 +82,10 @@ class Settings:
 pass_settings = click.make_pass_decorator(Settings, ensure=True)
 
 
+class GlobalOption(click.Option):
+    """An option of the whole ``floimg`` tool, shown under "Global options" in every help."""
+
+
 def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:
         ctx.ensure_object(Settings).json = True
@@ -91,6 +96,7 @@ def json_option(func: F) -> F:
     return click.option(
         "--json",
         "json_output",
+        cls=GlobalOption,
         is_flag=True,
         expose_value=False,
         callback=_set_json,
