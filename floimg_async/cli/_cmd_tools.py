@@ -17,8 +17,8 @@ from typing import Any
 
 import click
 
-from ._command import FloimgCommand
-from ._context import Settings, pass_settings, run_async
+from ._command import FloimgCommand, StandaloneCommand
+from ._context import Settings, pass_settings, run_async, setup_logging
 
 __all__ = ["EMULATOR_DEFAULTS", "demo", "emulator"]
 
@@ -80,7 +80,7 @@ def _fault_kinds(
     return kinds
 
 
-@click.command(cls=FloimgCommand, short_help="Start the local FloImg API emulator.")
+@click.command(cls=StandaloneCommand, short_help="Start the local FloImg API emulator.")
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback)."
 )
@@ -243,7 +243,8 @@ def demo(settings: Settings, out: Path, cards: int, concurrency: int) -> None:
 
     With --base-url given on the command line it runs against that API instead
     (with the key from --api-key or FLOIMG_API_KEY); FLOIMG_BASE_URL alone does
-    not redirect it. Exits 1 if any card failed.
+    not redirect it. -v logs its requests; --timeout, --max-retries and --json do
+    not apply to it. Exits 1 if any card failed.
     """
     try:
         from ..demo import run_demo
@@ -251,6 +252,7 @@ def demo(settings: Settings, out: Path, cards: int, concurrency: int) -> None:
         raise click.ClickException(f"the demo is not available: {exc}") from None
     base_url = settings.base_url if settings.base_url_given else None
     api_key = settings.api_key if base_url else None
+    setup_logging(settings.verbose, api_key)
 
     async def go() -> dict[str, float]:
         return await run_demo(

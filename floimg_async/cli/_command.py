@@ -6,6 +6,7 @@ environment fallbacks and defaults); every group and subcommand accepts them
 too, so ``floimg workflows list --json -v`` means the same as ``floimg --json
 -v workflows list``; the last one given wins. Every ``--help`` lists them under
 "Global options", so a hint to read a subcommand's help always points at them.
+``floimg emulator`` alone takes none: it serves the API rather than calling it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from click.core import ParameterSource
 
 from ._context import GlobalOption, Settings
 
-__all__ = ["FloimgCommand", "FloimgGroup", "GlobalOption", "global_params"]
+__all__ = ["FloimgCommand", "FloimgGroup", "StandaloneCommand", "global_params"]
 
 
 def _setter(apply: Callable[[Settings, Any], None]) -> Callable[..., Any]:
@@ -150,6 +151,10 @@ class FloimgCommand(click.Command):
         _format_options(self, ctx, formatter)
 
 
+class StandaloneCommand(click.Command):
+    """A command the global options mean nothing to (``floimg emulator``): none are added."""
+
+
 class FloimgGroup(click.Group):
     """A group whose subcommands (added by decorator or ``add_command``) take the globals."""
 
@@ -164,7 +169,7 @@ class FloimgGroup(click.Group):
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         """Register ``cmd``, giving it the global options (and the help that lists them)
         if it was built elsewhere as a plain click command."""
-        if not isinstance(cmd, FloimgCommand | FloimgGroup):
+        if not isinstance(cmd, FloimgCommand | FloimgGroup | StandaloneCommand):
             _add_globals(cmd)
             if type(cmd) is click.Command:
                 cmd.__class__ = FloimgCommand  # only its help layout changes
