@@ -4,6 +4,7 @@ execution id and the command that picks it up are printed (issue 13 finding 4)."
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -185,3 +186,19 @@ def test_cli_ctrl_c_during_executions_wait_prints_the_id(slow: EmulatorThread) -
             proc.communicate()
     assert proc.returncode == 130, err
     assert _resume_line(err) == [*RESUME.split(), execution_id]
+
+
+def test_cli_a_submission_of_unknown_fate_prints_its_idempotency_key(floimg: Floimg) -> None:
+    dead = ["--base-url", "http://127.0.0.1:9/v1", "--max-retries", "0"]
+    result = floimg("workflows", "run", "wf_1", "-p", "prompt=x", *dead)
+    assert result.code == 4
+    key = re.search(r"--idempotency-key (\S+) and it runs at most once", result.stderr)
+    assert key is not None, result.stderr
+    as_json = floimg("--json", "workflows", "run", "wf_1", "--idempotency-key", "k-123", *dead)
+    assert as_json.json_lines() == [{"executionId": None, "idempotencyKey": "k-123"}]
+
+
+def test_cli_a_refused_submission_prints_no_hint(floimg: Floimg) -> None:
+    result = floimg("workflows", "run", "wf_missing", "-p", "prompt=x")
+    assert result.code == 3
+    assert result.stderr.count("\n") == 1  # the error line only: nothing ran, nothing to resume
