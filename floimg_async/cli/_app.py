@@ -37,6 +37,7 @@ from ._failures import (
     describe,
     print_error,
 )
+from ._output import safe_lines
 
 __all__ = [
     "EXIT_API",
@@ -138,8 +139,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if isinstance(exc.__context__, BrokenPipeError):
             return _broken_pipe()  # e.g. an error raised while cleaning up after it
-        if verbose:
-            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        if verbose:  # where it came from; the messages in it may quote the server
+            trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            sys.stderr.write(safe_lines(trace))
         code, message, status = describe(exc)
         print_error(code, message)
         _after_error(settings)

@@ -17,6 +17,7 @@ import attrs
 import click
 
 from .. import FloImg
+from ._output import safe_lines
 
 __all__ = [
     "ConfigError",
@@ -119,6 +120,13 @@ class _Redact(logging.Filter):
         return True
 
 
+class _InertFormatter(logging.Formatter):
+    """Log lines can quote the server (request ids, error messages): shown, never obeyed."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return safe_lines(super().format(record))
+
+
 def setup_logging(verbose: bool, secret: str | None) -> None:
     """With ``-v``, log every request and retry of the ``floimg_async`` logger to stderr."""
     if not verbose:
@@ -126,7 +134,7 @@ def setup_logging(verbose: bool, secret: str | None) -> None:
     logger = logging.getLogger("floimg_async")
     handler = logging.StreamHandler(sys.stderr)
     # The CLI's one timestamp format: ISO 8601 UTC to the second, as in tables.
-    formatter = logging.Formatter(
+    formatter = _InertFormatter(
         "%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%dT%H:%M:%SZ"
     )
     formatter.converter = time.gmtime

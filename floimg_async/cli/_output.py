@@ -27,6 +27,7 @@ __all__ = [
     "emit_json",
     "human_time",
     "json_text",
+    "safe_lines",
     "safe_text",
     "show_object",
     "stdout_is_terminal",
@@ -58,6 +59,11 @@ def safe_text(text: str) -> str:
     (OSC 8) or reorder a line. Rich markup is never parsed from such text either.
     """
     return _UNSAFE_TEXT.sub(_visible_escape, text)
+
+
+def safe_lines(text: str) -> str:
+    """:func:`safe_text` line by line: the line breaks of a log record or traceback stay."""
+    return "\n".join(safe_text(line) for line in text.split("\n"))
 
 
 def json_text(value: Any) -> str:

@@ -128,8 +128,15 @@ class ScriptedServer:
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
         return self
 
+    async def _shutdown(self) -> None:
+        await self._runner.cleanup()
+        rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in rest:  # handlers of kept-alive connections
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
+
     def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=30)
         self._loop.close()

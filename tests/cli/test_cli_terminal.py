@@ -110,6 +110,33 @@ SCENARIOS: dict[str, tuple[list[str], Routes]] = {
             )
         },
     ),
+    "workflows execute": (
+        ["workflows", "execute", "wf_1"],
+        lambda s: {
+            ("POST", "/v1/workflows/execute"): (
+                200,
+                {
+                    "executionId": s,
+                    "status": "completed",
+                    "workflowId": s,
+                    "output": {"url": s, "format": s, "width": 1, "height": 1},
+                },
+            )
+        },
+    ),
+    "images upload": (
+        ["images", "upload", "{upload}"],
+        lambda s: {("POST", "/v1/storage/upload"): (200, {"id": s, "name": s, "format": s})},
+    ),
+    "wait timeout resume hint": (
+        ["executions", "wait", "exec_1", "--wait-timeout", "0.15", "--poll-interval", "0.05"],
+        lambda s: {
+            ("GET", "/v1/workflows/executions/exec_1"): (
+                200,
+                {"executionId": s, "status": "running", "workflowId": s},
+            )
+        },
+    ),
     "error message": (
         ["workflows", "get", "wf_err"],
         lambda s: {
@@ -141,11 +168,11 @@ def _strings(data: Any) -> list[str]:
     return []
 
 
-def _assert_inert(result: Outcome) -> None:
+def _assert_inert(result: Outcome, *, verbose: bool = False) -> None:
     for stream in (result.stdout, result.stderr):
         bad = INERT_VIOLATION.search(stream)
         assert bad is None, f"{bad.group()!r} reached the terminal in {stream!r}"
-    assert "Traceback" not in result.stderr
+    assert verbose or "Traceback" not in result.stderr
 
 
 def _plain(s: str) -> bool:
@@ -159,10 +186,23 @@ def _plain(s: str) -> bool:
     )
 
 
-def _run(scripted: ScriptedServer, name: str, s: str, *extra: str, **env: str) -> Outcome:
+FAILING = {"error message": 3, "images delete failure": 3, "wait timeout resume hint": 4}
+
+
+@pytest.fixture(scope="module")
+def upload(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("upload") / "photo.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n")
+    return str(path)
+
+
+def _run(
+    scripted: ScriptedServer, upload: str, name: str, s: str, *extra: str, **env: str
+) -> Outcome:
     argv, routes = SCENARIOS[name]
     scripted.routes = routes(s)
     floimg = Floimg(dict(scripted.env))
+    argv = [upload if word == "{upload}" else word for word in argv]
     return floimg(*extra, *argv, "--max-retries", "0", **env)
 
 
@@ -172,39 +212,38 @@ common = settings(
 
 
 @common
-@given(name=st.sampled_from(sorted(SCENARIOS)), s=hostile)
+@given(name=st.sampled_from(sorted(SCENARIOS)), s=hostile, verbose=st.booleans())
 def test_cli_text_output_never_obeys_server_strings(
-    scripted: ScriptedServer, name: str, s: str
+    scripted: ScriptedServer, upload: str, name: str, s: str, verbose: bool
 ) -> None:
-    result = _run(scripted, name, s)
-    _assert_inert(result)
-    failing = name in {"error message", "images delete failure"}
-    assert result.code == (3 if failing else 0), result.stderr
+    # -v adds log lines and, for errors, a traceback: both quote the server too.
+    result = _run(scripted, upload, name, s, *(["-v"] if verbose else []))
+    _assert_inert(result, verbose=verbose)
+    assert result.code == FAILING.get(name, 0), result.stderr
     if _plain(s):
-        assert s in (result.stderr if failing else result.stdout)
+        assert s in (result.stderr if name in FAILING else result.stdout)
 
 
 @common
 @given(name=st.sampled_from(sorted(SCENARIOS)), s=hostile)
 def test_cli_rich_tables_never_parse_markup_from_server_strings(
-    scripted: ScriptedServer, name: str, s: str
+    scripted: ScriptedServer, upload: str, name: str, s: str
 ) -> None:
     # FORCE_COLOR makes rich treat the output as a terminal (rich tables, markup and
     # all); TERM=dumb keeps rich's own styling out, so any escape is a leak.
-    result = _run(scripted, name, s, FORCE_COLOR="1", TERM="dumb", COLUMNS="400")
+    result = _run(scripted, upload, name, s, FORCE_COLOR="1", TERM="dumb", COLUMNS="400")
     _assert_inert(result)
-    failing = name in {"error message", "images delete failure"}
-    assert result.code == (3 if failing else 0), result.stderr
+    assert result.code == FAILING.get(name, 0), result.stderr
     if _plain(s):
-        assert s in (result.stderr if failing else result.stdout)
+        assert s in (result.stderr if name in FAILING else result.stdout)
 
 
 @common
 @given(name=st.sampled_from(sorted(SCENARIOS)), s=hostile)
 def test_cli_json_output_stays_valid_and_keeps_the_original_string(
-    scripted: ScriptedServer, name: str, s: str
+    scripted: ScriptedServer, upload: str, name: str, s: str
 ) -> None:
-    result = _run(scripted, name, s, "--json")
+    result = _run(scripted, upload, name, s, "--json")
     _assert_inert(result)
     if name == "error message":
         assert result.code == 3 and result.stdout == ""
