@@ -34,11 +34,15 @@ def get_execution(settings: Settings, execution_id: str) -> None:
 @executions.command("wait")
 @click.argument("execution_id")
 @click.option(
-    "--wait-timeout", type=click.FloatRange(min=0), help="Give up after this many seconds."
+    "--wait-timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Give up after this many seconds.",
 )
 @click.option(
     "--poll-interval",
     type=click.FloatRange(min=0.01),
+    metavar="SECONDS",
     default=1.0,
     show_default=True,
     help="Seconds between the first status checks.",
@@ -46,6 +50,7 @@ def get_execution(settings: Settings, execution_id: str) -> None:
 @click.option(
     "--max-poll-interval",
     type=click.FloatRange(min=0.01),
+    metavar="SECONDS",
     default=10.0,
     show_default=True,
     help="Longest wait between status checks as polling backs off.",

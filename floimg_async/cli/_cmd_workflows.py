@@ -101,7 +101,10 @@ async def typed_parameters(
 @workflows.command("execute")
 @click.argument("workflow_id")
 @params_options
-@click.option("--idempotency-key", help="Make a re-run of this command run the workflow once.")
+@click.option(
+    "--idempotency-key",
+    help="Make a re-run of this command run the workflow once (default: a new random key).",
+)
 @_download_option
 @pass_settings
 def execute(
@@ -112,17 +115,20 @@ def execute(
     idempotency_key: str | None,
     download: str | None,
 ) -> None:
-    """Execute a workflow in one request (sync mode) and show the finished execution."""
+    """Execute a workflow in one request (sync mode) and show the finished execution.
+
+    If the request is interrupted or its connection fails, the idempotency key to
+    re-run it with is printed, so the workflow still runs at most once.
+    """
     parsed = parse_parameters(params, params_file)
-    watch = ExecutionWatch(settings, download=download)
+    key = idempotency_key or uuid.uuid4().hex
+    watch = ExecutionWatch(settings, download=download, idempotency_key=key)
 
     async def go() -> None:
         transfers = Transfers()
         async with settings.client(trace_configs=[transfers.trace_config]) as client:
             parameters = await typed_parameters(client, workflow_id, parsed)
-            execution = await client.workflows.execute(
-                workflow_id, parameters, idempotency_key=idempotency_key
-            )
+            execution = await client.workflows.execute(workflow_id, parameters, idempotency_key=key)
             watch.seen(execution)
             await show_execution(client, settings, execution, download, transfers)
 
@@ -137,11 +143,15 @@ def execute(
     help="Make a re-run of this command run the workflow once (default: a new random key).",
 )
 @click.option(
-    "--wait-timeout", type=click.FloatRange(min=0), help="Give up waiting after this many seconds."
+    "--wait-timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Give up waiting after this many seconds.",
 )
 @click.option(
     "--poll-interval",
     type=click.FloatRange(min=0.01),
+    metavar="SECONDS",
     default=1.0,
     show_default=True,
     help="Seconds between the first status checks (backing off to 10).",

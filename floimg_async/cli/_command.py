@@ -54,7 +54,6 @@ def global_params(*, root: bool) -> list[click.Parameter]:
             kw.setdefault("expose_value", True)
         else:
             kw.pop("envvar", None)
-            kw.pop("show_envvar", None)
             kw.pop("show_default", None)
             if not kw.get("is_flag"):
                 kw["default"] = None
@@ -67,7 +66,6 @@ def global_params(*, root: bool) -> list[click.Parameter]:
             "--api-key",
             apply=lambda s, v: setattr(s, "api_key", v or None),
             envvar="FLOIMG_API_KEY",
-            show_envvar=True,
             metavar="KEY",
             help="API key [env: FLOIMG_API_KEY; prefer it: command lines are visible to others].",
         ),
@@ -75,7 +73,6 @@ def global_params(*, root: bool) -> list[click.Parameter]:
             "--base-url",
             apply=_set_base_url,
             envvar="FLOIMG_BASE_URL",
-            show_envvar=True,
             metavar="URL",
             help="API base URL [env: FLOIMG_BASE_URL; default: https://api.floimg.com/v1].",
         ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from _cli_support import Floimg
+from _cli_support import Floimg, ScriptedServer
 from PIL import Image
 
 
@@ -76,3 +76,16 @@ def test_cli_all_items_failing_to_connect_each_report_and_exit_4(
     assert "error: connection_error: img_a: " in result.stderr
     assert "error: connection_error: img_b: " in result.stderr
     assert "2 of 2 deletions failed" in result.stderr
+
+
+def test_cli_delete_not_confirmed_is_a_failure(scripted: ScriptedServer) -> None:
+    scripted.routes = {
+        ("DELETE", "/v1/storage/images/img_1"): (200, {"deleted": False}),
+        ("DELETE", "/v1/storage/images/img_2"): (200, {"deleted": True}),
+    }
+    result = Floimg(dict(scripted.env))("--json", "images", "delete", "img_1", "img_2")
+    assert result.code == 3
+    first, second = result.json_lines()
+    assert first["deleted"] is False and first["error"]["code"] == "not_deleted"
+    assert second == {"id": "img_2", "deleted": True}
+    assert "error: not_deleted: img_1: " in result.stderr

@@ -202,3 +202,12 @@ def test_cli_a_refused_submission_prints_no_hint(floimg: Floimg) -> None:
     result = floimg("workflows", "run", "wf_missing", "-p", "prompt=x")
     assert result.code == 3
     assert result.stderr.count("\n") == 1  # the error line only: nothing ran, nothing to resume
+
+
+def test_cli_interrupted_execute_prints_its_idempotency_key(floimg: Floimg) -> None:
+    result = floimg(
+        "--json", "workflows", "execute", "wf_1", "--idempotency-key", "k-9",
+        "--base-url", "http://127.0.0.1:9/v1", "--max-retries", "0",
+    )  # fmt: skip
+    assert result.code == 4
+    assert result.json_lines() == [{"executionId": None, "idempotencyKey": "k-9"}]
