@@ -3,8 +3,10 @@ execution id and the command that picks it up are printed (issue 13 finding 4)."
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import select
 import shlex
 import signal
 import subprocess
@@ -128,11 +130,35 @@ def _spawn(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     )
 
 
-def _running(slow: EmulatorThread, prompt: str) -> str | None:
-    for execution in slow.admin("executions")["executions"]:
-        if execution["parameters"].get("prompt") == prompt:
-            return str(execution["id"])
-    return None
+def _read_until_polling(proc: subprocess.Popen[str]) -> str:
+    """Read the -v log on stderr until the first status poll: the wait has begun, so
+    the command knows the execution id. Bounded: 60 s at most."""
+    assert proc.stderr is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], 1.0)
+        if not ready:
+            continue
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        if "GET /workflows/executions/" in line:
+            return "".join(seen)
+    raise AssertionError(f"the command never polled: {''.join(seen)}")
+
+
+def _interrupt(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    try:
+        before = _read_until_polling(proc)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return out, before + err
 
 
 @pytest.mark.parametrize("json_mode", [False, True], ids=["text", "json"])
@@ -140,29 +166,17 @@ def test_cli_ctrl_c_during_run_prints_the_id(slow: EmulatorThread, json_mode: bo
     prompt = f"ctrl-c-{json_mode}"
     flags = ["--json"] if json_mode else []
     proc = _spawn(
-        slow.env, *flags, "workflows", "run", "wf_social_card", "-p", f"prompt={prompt}",
+        slow.env, "-v", *flags, "workflows", "run", "wf_social_card", "-p", f"prompt={prompt}",
         "--poll-interval", "0.05",
     )  # fmt: skip
-    try:
-        execution_id = None
-        for _ in range(400):  # up to ~20 s for the interpreter to start and submit
-            execution_id = _running(slow, prompt)
-            if execution_id is not None:
-                break
-            time.sleep(0.05)
-        assert execution_id is not None
-        time.sleep(0.3)  # let it reach the wait
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    out, err = _interrupt(proc)
     assert proc.returncode == 130, err
-    assert err.startswith("error: interrupted: ")
+    assert "error: interrupted: " in err
+    (execution,) = [
+        e for e in slow.admin("executions")["executions"] if e["parameters"].get("prompt") == prompt
+    ]
+    execution_id = execution["id"]
     if json_mode:
-        import json
-
         (line,) = [json.loads(x) for x in out.splitlines() if x.strip()]
         assert line["executionId"] == execution_id
         assert line["resumeCommand"] == f"{RESUME}{execution_id}"
@@ -175,15 +189,8 @@ def test_cli_ctrl_c_during_executions_wait_prints_the_id(slow: EmulatorThread) -
         "--json", "workflows", "run", "wf_social_card", "-p", "prompt=w", "--no-wait"
     ).json_lines()[0]
     execution_id = pending["executionId"]
-    proc = _spawn(slow.env, "executions", "wait", execution_id, "--poll-interval", "0.05")
-    try:
-        time.sleep(1.5)  # the interpreter starts and the wait begins
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    proc = _spawn(slow.env, "-v", "executions", "wait", execution_id, "--poll-interval", "0.05")
+    _, err = _interrupt(proc)
     assert proc.returncode == 130, err
     assert _resume_line(err) == [*RESUME.split(), execution_id]
 
