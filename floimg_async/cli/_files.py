@@ -18,8 +18,6 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ._output import safe_text
-
 __all__ = ["download_target", "is_folder"]
 
 # A name the server chose must be a plain file name: no controls (NUL included),
@@ -43,8 +41,7 @@ def file_name_of(url: str) -> str:
     name = unquote(urlsplit(url).path).rsplit("/", 1)[-1]
     if not name or name.startswith(".") or _BAD_NAME.search(name) or len(name.encode()) > 255:
         raise ValueError(
-            f"cannot name a file after the URL {safe_text(url)!r}; give a file path instead "
-            "of a folder"
+            f"cannot name a file after the URL {url!r}; give a file path instead of a folder"
         )
     return name
 
