@@ -110,6 +110,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
+            # 'floimg' or 'floimg workflows' alone: the help, as a screen, like gh does
+            # (click >= 8.2 raises this; older click printed the help and exited 0).
+            click.echo(exc.ctx.get_help())
+            return 0
         hint = ""
         if exc.ctx is not None:
             hint = f" (see '{exc.ctx.command_path} --help')"

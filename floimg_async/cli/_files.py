@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["download_target", "is_folder"]
+__all__ = ["download_target", "file_name_of", "is_folder"]
 
 # A name the server chose must be a plain file name: no controls (NUL included),
 # no separators of any platform, not "." or "..", and not hidden (a leading dot).

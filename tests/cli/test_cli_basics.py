@@ -80,3 +80,12 @@ def test_cli_no_color_is_respected(slowish: EmulatorThread, no_color: bool) -> N
         assert _colours(result.stdout + result.stderr) == set()
     else:
         assert _colours(result.stderr)  # the spinner is coloured unless NO_COLOR is set
+
+
+@pytest.mark.parametrize("path", [[], ["workflows"], ["images"]], ids=["floimg", "group", "images"])
+def test_cli_a_bare_group_shows_its_help_screen(floimg_offline: Floimg, path: list[str]) -> None:
+    result = floimg_offline(*path)
+    assert result.code == 0
+    assert result.stdout.startswith("Usage: floimg")
+    assert "\nCommands:\n" in result.stdout  # a screen, not one flattened error line
+    assert result.stderr == ""
