@@ -1,10 +1,11 @@
 """The ``floimg`` root command, its global options, and errors → one line + exit status.
 
-Exit statuses: 0 success; 1 a command that ran but did not fully succeed (bulk
-items failed) or an unexpected error; 2 usage or configuration (bad option,
-no API key, a journal for another input); 3 the API answered with an error
-(including a failed workflow); 4 no usable answer (connection, timeout, a wait
-that timed out); 130 interrupted (Ctrl-C, SIGTERM).
+Exit statuses (see ``_failures``): 0 success; 1 a command that ran but did not
+fully succeed (bulk items failed) or an unexpected error; 2 usage or
+configuration; 3 the API answered with an error (including a failed workflow);
+4 no usable answer (connection, timeout, a wait that timed out); 130
+interrupted (Ctrl-C, SIGTERM); 141 stdout closed by its reader (SIGPIPE).
+A multi-item command exits with the status of its first failed item.
 """
 
 from __future__ import annotations
@@ -15,69 +16,54 @@ import traceback
 from collections.abc import Sequence
 
 import click
+from click.shell_completion import shell_complete
 
 from .. import __version__
-from .._errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    FloImgError,
-    ResponseDecodeError,
-    WaitTimeoutError,
-    WorkflowFailedError,
-)
-from ..bulk import BulkError, JournalLockedError, JournalMismatchError
 from ._cmd_bulk import bulk
 from ._cmd_executions import executions
 from ._cmd_images import images
 from ._cmd_projects import projects
 from ._cmd_tools import demo, emulator
 from ._cmd_workflows import workflows
-from ._context import Interrupted, Settings, setup_logging
-from ._output import emit_json
+from ._command import FloimgGroup, global_params
+from ._context import Interrupted, Settings
+from ._failures import (
+    EXIT_API,
+    EXIT_BROKEN_PIPE,
+    EXIT_CONNECTION,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    ItemsFailed,
+    describe,
+    print_error,
+)
+from ._output import safe_lines
 
-__all__ = ["EXIT_API", "EXIT_CONNECTION", "EXIT_INTERRUPTED", "EXIT_USAGE", "cli", "run"]
+__all__ = [
+    "EXIT_API",
+    "EXIT_BROKEN_PIPE",
+    "EXIT_CONNECTION",
+    "EXIT_INTERRUPTED",
+    "EXIT_USAGE",
+    "cli",
+    "run",
+]
 
-EXIT_USAGE = 2
-EXIT_API = 3
-EXIT_CONNECTION = 4
-EXIT_INTERRUPTED = 130
+COMPLETE_VAR = "_FLOIMG_COMPLETE"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--api-key",
-    envvar="FLOIMG_API_KEY",
-    show_envvar=True,
-    metavar="KEY",
-    help="API key (prefer the environment variable: command lines are visible to others).",
+@click.group(
+    cls=FloimgGroup,
+    root=True,
+    params=global_params(root=True),
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=(
+        "Global options work before or after the command. Shell completion: "
+        'eval "$(_FLOIMG_COMPLETE=bash_source floimg)" in ~/.bashrc (zsh_source, '
+        "fish_source for those shells). NO_COLOR=1 turns colour off."
+    ),
 )
-@click.option(
-    "--base-url",
-    envvar="FLOIMG_BASE_URL",
-    show_envvar=True,
-    metavar="URL",
-    help="API base URL [default: https://api.floimg.com/v1].",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=60.0,
-    show_default=True,
-    help="Seconds for one HTTP attempt.",
-)
-@click.option(
-    "--max-retries",
-    type=click.IntRange(min=0),
-    default=3,
-    show_default=True,
-    help="Retries of connection errors, timeouts, 429 and 5xx.",
-)
-@click.option("--json", "json_output", is_flag=True, help="Print JSON, one object per line.")
-@click.option(
-    "-v", "--verbose", is_flag=True, help="Log requests and retries to stderr (key redacted)."
-)
-@click.version_option(__version__, prog_name="floimg")
+@click.version_option(__version__, "-V", "--version", prog_name="floimg")
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -98,95 +84,95 @@ def cli(
     settings.max_retries = max_retries
     settings.json = settings.json or json_output
     settings.verbose = verbose
-    setup_logging(verbose, settings.api_key)
 
 
 for command in (workflows, executions, images, projects, bulk, emulator, demo):
     cli.add_command(command)
 
 
-def _describe(exc: BaseException) -> tuple[str, str, int]:
-    """``(code, message, exit status)`` of an error that ends a command."""
-    if isinstance(exc, APIError):
-        message = exc.message
-        if exc.request_id:
-            message += f" (request_id={exc.request_id})"
-        return exc.code or f"http_{exc.status}", message, EXIT_API
-    if isinstance(exc, APITimeoutError):
-        return "timeout", str(exc), EXIT_CONNECTION
-    if isinstance(exc, ResponseDecodeError):
-        return "bad_response", str(exc), EXIT_CONNECTION
-    if isinstance(exc, APIConnectionError):
-        return "connection_error", str(exc), EXIT_CONNECTION
-    if isinstance(exc, WaitTimeoutError):
-        return "wait_timeout", str(exc), EXIT_CONNECTION
-    if isinstance(exc, JournalMismatchError):
-        return "journal_mismatch", str(exc), EXIT_USAGE
-    if isinstance(exc, JournalLockedError):
-        return "journal_locked", str(exc), EXIT_USAGE
-    if isinstance(exc, BulkError):
-        return "bulk_error", str(exc), EXIT_USAGE
-    if isinstance(exc, FloImgError):
-        return "error", str(exc), 1
-    if isinstance(exc, ValueError | TypeError):
-        return "invalid_argument", str(exc), EXIT_USAGE
-    if isinstance(exc, FileNotFoundError | IsADirectoryError | PermissionError):
-        return "file_error", str(exc), EXIT_USAGE
-    if isinstance(exc, OSError):
-        return "os_error", str(exc), 1
-    return "internal_error", f"{type(exc).__name__}: {exc}", 1
-
-
-def _error(code: str, message: str) -> None:
-    click.echo(f"error: {code}: {' '.join(message.split())}", err=True)
-
-
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the ``floimg`` command line with ``argv``; return the exit status (never raise)."""
+    if os.environ.get(COMPLETE_VAR):
+        # Shell completion (click's protocol): prints the script or the candidates.
+        return shell_complete(cli, {}, "floimg", COMPLETE_VAR, os.environ[COMPLETE_VAR])
     verbose = False
-    json_mode = False
+    settings = Settings()
     try:
-        with cli.make_context("floimg", list(sys.argv[1:] if argv is None else argv)) as ctx:
-            settings = ctx.ensure_object(Settings)
-            verbose, json_mode = settings.verbose, settings.json
+        with cli.make_context(
+            "floimg", list(sys.argv[1:] if argv is None else argv), obj=settings
+        ) as ctx:
+            verbose = settings.verbose
             try:
                 cli.invoke(ctx)
             finally:
-                verbose, json_mode = settings.verbose, settings.json
+                verbose = settings.verbose  # -v may come after the command
         return 0
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
+            # 'floimg' or 'floimg workflows' alone: the help, as a screen, like gh does
+            # (click >= 8.2 raises this; older click printed the help and exited 0).
+            click.echo(exc.ctx.get_help())
+            return 0
         hint = ""
         if exc.ctx is not None:
             hint = f" (see '{exc.ctx.command_path} --help')"
-        _error("usage", exc.format_message() + hint)
+        print_error("usage", exc.format_message() + hint)
         return EXIT_USAGE
     except click.exceptions.Abort:
-        _error("interrupted", "aborted")
+        print_error("interrupted", "aborted")
         return EXIT_INTERRUPTED
     except click.ClickException as exc:
-        _error("error", exc.format_message())
+        print_error("error", exc.format_message())
         return exc.exit_code
     except Interrupted:
-        _error("interrupted", "stopped by a signal (Ctrl-C)")
+        print_error("interrupted", "stopped by a signal (Ctrl-C)")
+        _after_error(settings)
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        _error("interrupted", "stopped by Ctrl-C")
+        print_error("interrupted", "stopped by Ctrl-C")
+        _after_error(settings)
         return EXIT_INTERRUPTED
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BrokenPipeError:
-        # The reader went away (`floimg … --json | head`): stop quietly.
+        return _broken_pipe()
+    except ItemsFailed as exc:
+        print_error("items_failed", str(exc))
+        return exc.exit_code
+    except Exception as exc:
+        if isinstance(exc.__context__, BrokenPipeError):
+            return _broken_pipe()  # e.g. an error raised while cleaning up after it
+        if verbose:  # where it came from; the messages in it may quote the server
+            trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            sys.stderr.write(safe_lines(trace))
+        code, message, status = describe(exc)
+        print_error(code, message)
+        _after_error(settings)
+        return status
+
+
+def _after_error(settings: Settings) -> None:
+    """Print what the command asked to say after its error line (how to resume)."""
+    for note in settings.after_error:
+        try:
+            note()
+        except BrokenPipeError:
+            _broken_pipe()
+            return
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout went away (``floimg … | head -1``): stop quietly, status 141.
+
+    141 is what a shell reports for a command killed by SIGPIPE, as ``yes | head``
+    is. stdout is pointed at /dev/null so Python's final flush cannot complain.
+    """
+    try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 1
-    except Exception as exc:
-        failed = isinstance(exc, WorkflowFailedError | WaitTimeoutError)
-        if json_mode and failed and getattr(exc, "execution", None) is not None:
-            emit_json(getattr(exc, "execution", None))
-        if verbose:
-            traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-        code, message, status = _describe(exc)
-        _error(code, message)
-        return status
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout has no file descriptor (a test's buffer)
+        pass
+    return EXIT_BROKEN_PIPE

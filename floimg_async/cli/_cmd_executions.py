@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from ._cmd_workflows import show_execution
-from ._context import Settings, json_option, pass_settings, run_async
+from ._command import FloimgGroup
+from ._context import Settings, pass_settings, run_async
+from ._execution import ExecutionWatch, show_execution
 from ._progress import Transfers, wait_display
 
 __all__ = ["executions"]
 
 
-@click.group()
+@click.group(cls=FloimgGroup)
 def executions() -> None:
     """Inspect executions and wait for them to finish."""
 
 
 @executions.command("get")
 @click.argument("execution_id")
-@json_option
 @pass_settings
 def get_execution(settings: Settings, execution_id: str) -> None:
     """Show an execution's current state (one request)."""
@@ -36,18 +34,35 @@ def get_execution(settings: Settings, execution_id: str) -> None:
 @executions.command("wait")
 @click.argument("execution_id")
 @click.option(
-    "--wait-timeout", type=click.FloatRange(min=0), help="Give up after this many seconds."
+    "--wait-timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Give up after this many seconds.",
 )
-@click.option("--poll-interval", type=click.FloatRange(min=0.01), default=1.0, show_default=True)
 @click.option(
-    "--max-poll-interval", type=click.FloatRange(min=0.01), default=10.0, show_default=True
+    "--poll-interval",
+    type=click.FloatRange(min=0.01),
+    metavar="SECONDS",
+    default=1.0,
+    show_default=True,
+    help="Seconds between the first status checks.",
+)
+@click.option(
+    "--max-poll-interval",
+    type=click.FloatRange(min=0.01),
+    metavar="SECONDS",
+    default=10.0,
+    show_default=True,
+    help="Longest wait between status checks as polling backs off.",
 )
 @click.option(
     "--download",
-    type=click.Path(path_type=Path),
-    help="Save the output image to this file (or into this directory).",
+    metavar="PATH",
+    help=(
+        "Save the output image to this file, or into this folder under its own name "
+        "(a PATH ending in / is a folder, created if missing)."
+    ),
 )
-@json_option
 @pass_settings
 def wait_execution(
     settings: Settings,
@@ -55,21 +70,28 @@ def wait_execution(
     wait_timeout: float | None,
     poll_interval: float,
     max_poll_interval: float,
-    download: Path | None,
+    download: str | None,
 ) -> None:
-    """Wait until an execution ends; exit 3 if it failed, 4 on --wait-timeout."""
+    """Wait until an execution ends; exit 3 if it failed, 4 on --wait-timeout.
+
+    If the wait is interrupted (Ctrl-C), times out or fails, the command that
+    picks it up again is printed. Waiting on a finished execution returns at once.
+    """
+    watch = ExecutionWatch(settings, download=download)
+    watch.execution_id = execution_id
 
     async def go() -> None:
         transfers = Transfers()
         async with settings.client(trace_configs=[transfers.trace_config]) as client:
             with wait_display(execution_id) as on_update:
+                watch.on_display = on_update
                 execution = await client.executions.wait(
                     execution_id,
                     timeout=wait_timeout,
                     poll_interval=poll_interval,
                     max_poll_interval=max(max_poll_interval, poll_interval),
-                    on_update=on_update,
+                    on_update=watch.seen,
                 )
             await show_execution(client, settings, execution, download, transfers)
 
-    run_async(go)
+    watch.run(go)

@@ -6,18 +6,26 @@ from pathlib import Path
 
 import click
 
-from .. import Image
-from ._context import Settings, json_option, pass_settings, run_async
+from .. import Image, ResponseDecodeError
+from ._command import FloimgGroup
+from ._context import Settings, pass_settings, run_async
+from ._failures import NotDeletedError, Outcomes
+from ._files import download_target
 from ._options import listing_options, print_listing
-from ._output import emit_json, show_object
+from ._output import emit_json, safe_text, show_object
 from ._progress import Transfers
 
 __all__ = ["images"]
 
 
-@click.group()
+@click.group(cls=FloimgGroup)
 def images() -> None:
-    """Upload, list, inspect, delete and download stored images."""
+    """Upload, list, inspect, delete and download stored images.
+
+    Commands that take several items (upload, delete, download) try every one,
+    report each failure by name (and as a JSON line with an "error" object under
+    --json), and exit with the status of the first failure.
+    """
 
 
 @images.command("upload")
@@ -27,7 +35,6 @@ def images() -> None:
 @click.option("--name", help="Name to store the image under (one file only).")
 @click.option("--project-id", help="Project to store the images in.")
 @click.option("--content-type", help="Content type (default: guessed from the file name).")
-@json_option
 @pass_settings
 def upload(
     settings: Settings,
@@ -36,34 +43,46 @@ def upload(
     project_id: str | None,
     content_type: str | None,
 ) -> None:
-    """Upload image files (streamed, with a progress bar in a terminal)."""
+    """Upload image files (streamed, with a progress bar in a terminal).
+
+    Every file must exist before anything is sent. A file the API refuses does
+    not stop the others.
+    """
     if name is not None and len(files) > 1:
         raise click.BadParameter("--name needs exactly one file", param_hint="'--name'")
+    outcomes = Outcomes(settings, "uploads")
 
     async def go() -> None:
         transfers = Transfers()
         async with settings.client(trace_configs=[transfers.trace_config]) as client:
             for path in files:
-                with transfers.upload(path.name, path.stat().st_size):
-                    image = await client.images.upload(
-                        path, name=name, project_id=project_id, content_type=content_type
-                    )
-                _print_image(settings, image)
+                try:
+                    with transfers.upload(path.name, path.stat().st_size):
+                        image = await client.images.upload(
+                            path, name=name, project_id=project_id, content_type=content_type
+                        )
+                except Exception as exc:
+                    outcomes.failure(str(path), exc, {"file": str(path)})
+                    continue
+                _print_image(settings, image, first=outcomes.total == 0)
+                outcomes.succeeded()
 
     run_async(go)
+    outcomes.finish()
 
 
-def _print_image(settings: Settings, image: Image) -> None:
+def _print_image(settings: Settings, image: Image, *, first: bool = True) -> None:
     if settings.json:
         emit_json(image)
-    else:
-        show_object(image)
+        return
+    if not first:
+        click.echo("")  # a blank line between the blocks of several images
+    show_object(image)
 
 
 @images.command("list")
 @click.option("--project-id", help="Only the images of this project.")
 @listing_options
-@json_option
 @pass_settings
 def list_images(
     settings: Settings, project_id: str | None, page_size: int, offset: int, max_items: int | None
@@ -94,7 +113,6 @@ def list_images(
 
 @images.command("get")
 @click.argument("image_id")
-@json_option
 @pass_settings
 def get_image(settings: Settings, image_id: str) -> None:
     """Show one image's details."""
@@ -109,21 +127,32 @@ def get_image(settings: Settings, image_id: str) -> None:
 
 @images.command("delete")
 @click.argument("image_ids", nargs=-1, required=True)
-@json_option
 @pass_settings
 def delete_images(settings: Settings, image_ids: tuple[str, ...]) -> None:
-    """Delete images (no confirmation: scripts and CI call this)."""
+    """Delete images (no confirmation: scripts and CI call this).
+
+    Every id is tried; one that fails (not found, say) does not stop the rest.
+    """
+    outcomes = Outcomes(settings, "deletions")
 
     async def go() -> None:
         async with settings.client() as client:
             for image_id in image_ids:
-                deleted = await client.images.delete(image_id)
+                try:
+                    deleted = await client.images.delete(image_id)
+                    if not deleted:
+                        raise NotDeletedError("the API did not confirm the deletion")
+                except Exception as exc:
+                    outcomes.failure(image_id, exc, {"id": image_id, "deleted": False})
+                    continue
+                outcomes.succeeded()
                 if settings.json:
-                    emit_json({"id": image_id, "deleted": deleted})
+                    emit_json({"id": image_id, "deleted": True})
                 else:
-                    click.echo(f"{'deleted' if deleted else 'not deleted'} {image_id}")
+                    click.echo(safe_text(f"deleted {image_id}"))
 
     run_async(go)
+    outcomes.finish()
 
 
 def _is_url(text: str) -> bool:
@@ -136,29 +165,45 @@ def _is_url(text: str) -> bool:
     "-o",
     "--out",
     "dest",
-    type=click.Path(path_type=Path),
-    default=Path("."),
+    default=".",
     show_default=True,
-    help="File to write (one image), or directory to save into.",
+    metavar="PATH",
+    help=(
+        "File to write (one image), or folder to save into under each image's own name. "
+        "A PATH ending in / is a folder, created if missing; so is any PATH given "
+        "several images."
+    ),
 )
-@json_option
 @pass_settings
-def download(settings: Settings, images_or_urls: tuple[str, ...], dest: Path) -> None:
-    """Download images by id or URL (streamed to disk, never held in memory)."""
-    if len(images_or_urls) > 1:
-        dest.mkdir(parents=True, exist_ok=True)
+def download(settings: Settings, images_or_urls: tuple[str, ...], dest: str) -> None:
+    """Download images by id or URL (streamed to disk, never held in memory).
+
+    Every image is tried; one that fails does not stop the rest.
+    """
+    many = len(images_or_urls) > 1
+    outcomes = Outcomes(settings, "downloads")
 
     async def go() -> None:
         transfers = Transfers()
         async with settings.client(trace_configs=[transfers.trace_config]) as client:
             for ref in images_or_urls:
-                source: Image | str = ref if _is_url(ref) else await client.images.get(ref)
-                async with transfers.download(ref, dest):
-                    saved = await client.images.download(source, dest)
+                try:
+                    source: Image | str = ref if _is_url(ref) else await client.images.get(ref)
+                    url = source if isinstance(source, str) else source.url
+                    if not url:
+                        raise ResponseDecodeError(f"the API gave image {ref!r} no URL", status=200)
+                    target = download_target(dest, url, folder=many)
+                    async with transfers.download(ref, target):
+                        saved = await client.images.download(source, target)
+                except Exception as exc:
+                    outcomes.failure(ref, exc, {"image": ref})
+                    continue
+                outcomes.succeeded()
                 assert isinstance(saved, Path)
                 if settings.json:
                     emit_json({"image": ref, "file": str(saved)})
                 else:
-                    click.echo(f"{ref} -> {saved}")
+                    click.echo(safe_text(f"{ref} -> {saved}"))
 
     run_async(go)
+    outcomes.finish()

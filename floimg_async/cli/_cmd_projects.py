@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import click
 
-from ._context import Settings, json_option, pass_settings, run_async
+from ._command import FloimgGroup
+from ._context import Settings, pass_settings, run_async
 from ._options import listing_options, print_listing
 from ._output import emit_json, show_object
 
 __all__ = ["projects"]
 
 
-@click.group()
+@click.group(cls=FloimgGroup)
 def projects() -> None:
     """List and create projects."""
 
 
 @projects.command("list")
 @listing_options
-@json_option
 @pass_settings
 def list_projects(settings: Settings, page_size: int, offset: int, max_items: int | None) -> None:
     """List the account's projects."""
@@ -40,7 +40,6 @@ def list_projects(settings: Settings, page_size: int, offset: int, max_items: in
 @click.argument("name")
 @click.option("--description", help="What the project is for.")
 @click.option("--idempotency-key", help="Make a re-run of this command create one project.")
-@json_option
 @pass_settings
 def create_project(
     settings: Settings, name: str, description: str | None, idempotency_key: str | None

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import click
 
-from .. import Execution, FloImg
-from ._context import Settings, json_option, pass_settings, run_async
+from .. import FloImg
+from ._command import FloimgGroup
+from ._context import Settings, pass_settings, run_async
+from ._execution import ExecutionWatch, show_execution
 from ._options import listing_options, params_options, print_listing
-from ._output import TableWriter, emit_json, show_object, to_jsonable
-from ._params import load_parameters
+from ._output import TableWriter, emit_json, json_text, show_object, to_jsonable
+from ._params import ParsedParameters, parse_parameters
 from ._progress import Transfers, wait_display
 
-__all__ = ["show_execution", "workflows"]
+__all__ = ["typed_parameters", "workflows"]
 
 
-@click.group()
+@click.group(cls=FloimgGroup)
 def workflows() -> None:
     """List, inspect and execute workflows."""
 
@@ -26,7 +27,6 @@ def workflows() -> None:
 @workflows.command("list")
 @click.option("--project-id", help="Only the workflows of this project.")
 @listing_options
-@json_option
 @pass_settings
 def list_workflows(
     settings: Settings, project_id: str | None, page_size: int, offset: int, max_items: int | None
@@ -50,7 +50,6 @@ def list_workflows(
 
 @workflows.command("get")
 @click.argument("workflow_id")
-@json_option
 @pass_settings
 def get_workflow(settings: Settings, workflow_id: str) -> None:
     """Show a workflow and the parameters it takes."""
@@ -67,7 +66,7 @@ def get_workflow(settings: Settings, workflow_id: str) -> None:
         click.echo("")
         table = TableWriter(["PARAMETER", "TYPE", "REQUIRED", "DEFAULT"])
         for parameter in workflow.parameters:
-            default = "" if parameter.default is None else repr(parameter.default)
+            default = "" if parameter.default is None else json_text(parameter.default)
             table.add(parameter.name, parameter.type, "yes" if parameter.required else "", default)
         table.close()
 
@@ -77,17 +76,36 @@ def get_workflow(settings: Settings, workflow_id: str) -> None:
 _download_option = click.option(
     "--download",
     "download",
-    type=click.Path(path_type=Path),
-    help="Save the output image to this file (or into this directory).",
+    metavar="PATH",
+    help=(
+        "Save the output image to this file, or into this folder under its own name "
+        "(a PATH ending in / is a folder, created if missing)."
+    ),
 )
+
+
+async def typed_parameters(
+    client: FloImg, workflow_id: str, parsed: ParsedParameters
+) -> dict[str, Any]:
+    """The parameters to send, typed by the workflow's schema when a value is ambiguous.
+
+    Costs one GET /workflows/{id}, and only when some ``key=value`` reads as a
+    number, a boolean or null.
+    """
+    if not parsed.ambiguous:
+        return parsed.resolve()
+    workflow = await client.workflows.get(workflow_id)
+    return parsed.resolve({p.name: p.type for p in workflow.parameters})
 
 
 @workflows.command("execute")
 @click.argument("workflow_id")
 @params_options
-@click.option("--idempotency-key", help="Make a re-run of this command run the workflow once.")
+@click.option(
+    "--idempotency-key",
+    help="Make a re-run of this command run the workflow once (default: a new random key).",
+)
 @_download_option
-@json_option
 @pass_settings
 def execute(
     settings: Settings,
@@ -95,33 +113,51 @@ def execute(
     params: tuple[str, ...],
     params_file: str | None,
     idempotency_key: str | None,
-    download: Path | None,
+    download: str | None,
 ) -> None:
-    """Execute a workflow in one request (sync mode) and show the finished execution."""
-    parameters = load_parameters(params, params_file)
+    """Execute a workflow in one request (sync mode) and show the finished execution.
+
+    If the request is interrupted or its connection fails, the idempotency key to
+    re-run it with is printed, so the workflow still runs at most once.
+    """
+    parsed = parse_parameters(params, params_file)
+    key = idempotency_key or uuid.uuid4().hex
+    watch = ExecutionWatch(settings, download=download, idempotency_key=key)
 
     async def go() -> None:
         transfers = Transfers()
         async with settings.client(trace_configs=[transfers.trace_config]) as client:
-            execution = await client.workflows.execute(
-                workflow_id, parameters, idempotency_key=idempotency_key
-            )
+            parameters = await typed_parameters(client, workflow_id, parsed)
+            execution = await client.workflows.execute(workflow_id, parameters, idempotency_key=key)
+            watch.seen(execution)
             await show_execution(client, settings, execution, download, transfers)
 
-    run_async(go)
+    watch.run(go)
 
 
 @workflows.command("run")
 @click.argument("workflow_id")
 @params_options
-@click.option("--idempotency-key", help="Make a re-run of this command run the workflow once.")
 @click.option(
-    "--wait-timeout", type=click.FloatRange(min=0), help="Give up waiting after this many seconds."
+    "--idempotency-key",
+    help="Make a re-run of this command run the workflow once (default: a new random key).",
 )
-@click.option("--poll-interval", type=click.FloatRange(min=0.01), default=1.0, show_default=True)
+@click.option(
+    "--wait-timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Give up waiting after this many seconds.",
+)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0.01),
+    metavar="SECONDS",
+    default=1.0,
+    show_default=True,
+    help="Seconds between the first status checks (backing off to 10).",
+)
 @click.option("--no-wait", is_flag=True, help="Submit and print the pending execution only.")
 @_download_option
-@json_option
 @pass_settings
 def run(
     settings: Settings,
@@ -132,50 +168,33 @@ def run(
     wait_timeout: float | None,
     poll_interval: float,
     no_wait: bool,
-    download: Path | None,
+    download: str | None,
 ) -> None:
-    """Submit a workflow (async mode), wait for it with a spinner, show the result."""
-    parameters = load_parameters(params, params_file)
+    """Submit a workflow (async mode), wait for it with a spinner, show the result.
+
+    If the wait is interrupted (Ctrl-C), times out or fails, the execution id and
+    the command that picks it up are printed: floimg executions wait ID.
+    """
+    parsed = parse_parameters(params, params_file)
     key = idempotency_key or uuid.uuid4().hex
+    watch = ExecutionWatch(settings, download=download, idempotency_key=key)
 
     async def go() -> None:
         transfers = Transfers()
         async with settings.client(trace_configs=[transfers.trace_config]) as client:
+            parameters = await typed_parameters(client, workflow_id, parsed)
             execution = await client.workflows.submit(workflow_id, parameters, idempotency_key=key)
+            watch.seen(execution)
             if not no_wait:
                 with wait_display(execution.id) as on_update:
+                    watch.on_display = on_update
                     execution = await client.executions.wait(
                         execution,
                         timeout=wait_timeout,
                         poll_interval=poll_interval,
                         max_poll_interval=max(10.0, poll_interval),
-                        on_update=on_update,
+                        on_update=watch.seen,
                     )
             await show_execution(client, settings, execution, download, transfers)
 
-    run_async(go)
-
-
-async def show_execution(
-    client: FloImg,
-    settings: Settings,
-    execution: Execution,
-    download: Path | None,
-    transfers: Transfers,
-) -> None:
-    """Print an execution, after saving its output image when ``download`` is given."""
-    saved: Path | None = None
-    if download is not None and execution.output is not None and execution.output.url:
-        async with transfers.download(execution.id, download):
-            result = await client.images.download(execution.output, download)
-        assert isinstance(result, Path)
-        saved = result
-    if settings.json:
-        data: dict[str, Any] = to_jsonable(execution)
-        if saved is not None:
-            data["file"] = str(saved)
-        emit_json(data)
-        return
-    show_object(execution)
-    if saved is not None:
-        click.echo(f"saved to {saved}")
+    watch.run(go)

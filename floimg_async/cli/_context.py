@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
@@ -15,10 +16,12 @@ import aiohttp
 import attrs
 import click
 
-from .._client import FloImg
+from .. import FloImg
+from ._output import safe_lines
 
 __all__ = [
     "ConfigError",
+    "GlobalOption",
     "Interrupted",
     "Settings",
     "json_option",
@@ -50,14 +53,24 @@ class Settings:
     max_retries: int = 3
     json: bool = False
     verbose: bool = False
+    logging_on: bool = False
+    # Run after the command's error line is printed (e.g. how to resume an execution).
+    after_error: list[Callable[[], None]] = attrs.Factory(list)
 
     def client(self, *, trace_configs: list[aiohttp.TraceConfig] | None = None) -> FloImg:
-        """A client built from the options (raises :class:`ConfigError` without an API key)."""
+        """A client built from the options (raises :class:`ConfigError` without an API key).
+
+        With ``-v`` (given anywhere on the line) the first client also turns on
+        request logging, with the final API key redacted.
+        """
         if not self.api_key:
             raise ConfigError(
                 "no API key: pass --api-key or set FLOIMG_API_KEY "
                 "(for a local emulator: floimg emulator prints one)"
             )
+        if self.verbose and not self.logging_on:
+            self.logging_on = True
+            setup_logging(True, self.api_key)
         return FloImg(
             self.api_key,
             base_url=self.base_url,
@@ -70,6 +83,10 @@ class Settings:
 pass_settings = click.make_pass_decorator(Settings, ensure=True)
 
 
+class GlobalOption(click.Option):
+    """An option of the whole ``floimg`` tool, shown under "Global options" in every help."""
+
+
 def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value:
         ctx.ensure_object(Settings).json = True
@@ -80,6 +97,7 @@ def json_option(func: F) -> F:
     return click.option(
         "--json",
         "json_output",
+        cls=GlobalOption,
         is_flag=True,
         expose_value=False,
         callback=_set_json,
@@ -102,13 +120,25 @@ class _Redact(logging.Filter):
         return True
 
 
+class _InertFormatter(logging.Formatter):
+    """Log lines can quote the server (request ids, error messages): shown, never obeyed."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return safe_lines(super().format(record))
+
+
 def setup_logging(verbose: bool, secret: str | None) -> None:
     """With ``-v``, log every request and retry of the ``floimg_async`` logger to stderr."""
     if not verbose:
         return
     logger = logging.getLogger("floimg_async")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # The CLI's one timestamp format: ISO 8601 UTC to the second, as in tables.
+    formatter = _InertFormatter(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%dT%H:%M:%SZ"
+    )
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
     if secret:
         handler.addFilter(_Redact(secret))
     logger.addHandler(handler)

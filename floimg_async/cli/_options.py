@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from .._pagination import AsyncPager
+from .. import AsyncPager
 from ._output import TableWriter, emit_json
 
 __all__ = ["listing_options", "params_options", "print_listing"]
@@ -50,8 +50,12 @@ def params_options(func: F) -> F:
         multiple=True,
         metavar="KEY=VALUE",
         help=(
-            "A workflow parameter (repeatable). Numbers become numbers, true/false/null "
-            "JSON literals, anything else a string; KEY:=<json> passes raw JSON."
+            "A workflow parameter (repeatable). Typed by the workflow's parameter schema: "
+            "when a VALUE looks like a number, true/false or null, the schema is read first "
+            "(one GET /workflows/ID) so a string parameter keeps it as text (prompt=2025 "
+            'is sent as "2025") and a number or boolean one gets a number or true/false. '
+            "Parameters the schema does not list: numbers become numbers, true/false/null "
+            "JSON literals, anything else a string. KEY:=<json> sends raw JSON as it is."
         ),
     )(func)
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import PurePath
 from typing import Any
@@ -21,37 +22,94 @@ import click
 
 from .._convert import to_camel
 
-__all__ = ["TableWriter", "emit_json", "show_object", "stdout_is_terminal", "to_jsonable"]
+__all__ = [
+    "TableWriter",
+    "emit_json",
+    "human_time",
+    "json_text",
+    "safe_lines",
+    "safe_text",
+    "show_object",
+    "stdout_is_terminal",
+    "to_jsonable",
+]
+
+# Characters a terminal may act on instead of showing: C0 and C1 controls (ESC starts
+# CSI/OSC sequences such as OSC-8 links; 0x9b is a one-byte CSI), DEL, the Unicode
+# line/paragraph separators, the bidi overrides and isolates (they reorder what the
+# reader sees), and lone surrogates (they cannot even be encoded). Server text is shown
+# with each of them spelled as a visible escape, never sent to the terminal as is.
+_BIDI = r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_UNSAFE_TEXT = re.compile(rf"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
+# In JSON the C0 controls are already escaped by json.dumps; the rest are escaped as
+# \uXXXX, which keeps the line valid JSON that decodes to the original string.
+_UNSAFE_JSON = re.compile(rf"[\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
 
 
-def to_jsonable(value: Any) -> Any:
+def _visible_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe_text(text: str) -> str:
+    """Spell every control, bidi override and lone surrogate in ``text`` as a visible escape.
+
+    Everything the CLI prints as text that may hold a server's words goes through
+    this, so a name can never move the cursor, colour the screen, open a link
+    (OSC 8) or reorder a line. Rich markup is never parsed from such text either.
+    """
+    return _UNSAFE_TEXT.sub(_visible_escape, text)
+
+
+def safe_lines(text: str) -> str:
+    """:func:`safe_text` line by line: the line breaks of a log record or traceback stay."""
+    return "\n".join(safe_text(line) for line in text.split("\n"))
+
+
+def json_text(value: Any) -> str:
+    """One line of JSON for ``value`` (see :func:`to_jsonable`), safe to print to a terminal.
+
+    Non-ASCII text stays readable; controls, bidi overrides and lone surrogates
+    are ``\\uXXXX`` escapes, so ``json.loads`` gives back the original strings.
+    """
+    text = json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
+    return _UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def to_jsonable(value: Any, *, when: Callable[[datetime], str] | None = None) -> Any:
     """Turn a model (any attrs instance), or data holding models, into plain JSON data.
 
     Field names follow the API's wire names: a field's ``wire`` metadata where
     it has one (``Execution.id`` → ``executionId``), else its camelCase name.
+    Datetimes become ``when(moment)`` (default :func:`iso`).
     """
     if attrs.has(type(value)):
         return {
             field.metadata.get("wire", to_camel(field.name)): to_jsonable(
-                getattr(value, field.name)
+                getattr(value, field.name), when=when
             )
             for field in attrs.fields(type(value))
         }
     if isinstance(value, enum.Enum):
-        return to_jsonable(value.value)
+        return to_jsonable(value.value, when=when)
     if value is None or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, datetime):
-        return iso(value)
+        return (when or iso)(value)
     if isinstance(value, Mapping):
-        return {str(key): to_jsonable(item) for key, item in value.items()}
+        return {str(key): to_jsonable(item, when=when) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [to_jsonable(item) for item in value]
+        return [to_jsonable(item, when=when) for item in value]
     if isinstance(value, PurePath):
         return str(value)
     if isinstance(value, BaseException):
         return {"type": type(value).__name__, "message": str(value)}
     return str(value)
+
+
+def human_time(moment: datetime) -> str:
+    """The one timestamp format of text output: ISO 8601 UTC to the second (``…T10:30:00Z``)."""
+    return iso(moment.replace(microsecond=0))
 
 
 def iso(moment: datetime) -> str:
@@ -64,23 +122,25 @@ def iso(moment: datetime) -> str:
 
 def emit_json(value: Any) -> None:
     """Print one JSON object on one line and flush, so consumers see it at once."""
-    click.echo(json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":")))
+    click.echo(json_text(value))
 
 
 def stdout_is_terminal() -> bool:
-    """Whether stdout is an interactive terminal (looked up now: tests swap stdout)."""
-    isatty = getattr(sys.stdout, "isatty", None)
-    return bool(isatty and isatty())
+    """Whether stdout is a terminal, as rich decides it (``FORCE_COLOR``/``TTY_COMPATIBLE``
+    override the check); looked up at each call, since tests swap stdout."""
+    from rich.console import Console
+
+    return Console(file=sys.stdout).is_terminal
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return iso(value.replace(microsecond=0))  # seconds are enough for people
+        return human_time(value)  # seconds are enough for people
     if isinstance(value, enum.Enum):
         return str(value.value)
-    return " ".join(str(value).split())  # one line per row, whatever the value holds
+    return safe_text(" ".join(str(value).split()))  # one line per row, whatever it holds
 
 
 def show_object(value: Any, *, title: str | None = None) -> None:
@@ -90,7 +150,8 @@ def show_object(value: Any, *, title: str | None = None) -> None:
     def walk(prefix: str, data: Any) -> None:
         if isinstance(data, Mapping) and data:
             for key, item in data.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), item)
+                name = safe_text(" ".join(str(key).split()))
+                walk(f"{prefix}.{name}" if prefix else name, item)
         elif isinstance(data, list) and data and all(isinstance(x, Mapping) for x in data):
             for position, item in enumerate(data):
                 walk(f"{prefix}[{position}]", item)
@@ -98,7 +159,7 @@ def show_object(value: Any, *, title: str | None = None) -> None:
             text = json.dumps(data, ensure_ascii=False) if isinstance(data, list | dict) else data
             flat.append((prefix, _cell(text)))
 
-    walk("", to_jsonable(value))
+    walk("", to_jsonable(value, when=human_time))
     if title:
         click.echo(title)
     width = max((len(key) for key, _ in flat), default=0)
@@ -163,6 +224,7 @@ class TableWriter:
         from rich import box
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         assert self._widths is not None
         table = Table(
@@ -180,8 +242,9 @@ class TableWriter:
                     name, min_width=min(width, max(len(name), 8)), max_width=width, overflow="fold"
                 )
         for cells in rows:
-            table.add_row(*cells)
-        Console(file=sys.stdout).print(table)
+            # Text, never str: a cell is shown as it is, not parsed as rich markup.
+            table.add_row(*(Text(cell) for cell in cells))
+        Console(file=sys.stdout, markup=False, emoji=False, highlight=False).print(table)
 
 
 def _fit(text: str, width: int) -> str:

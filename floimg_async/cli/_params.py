@@ -6,13 +6,21 @@ import json
 import math
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 
-__all__ = ["coerce", "load_parameters", "parse_param"]
+__all__ = [
+    "ParsedParameters",
+    "coerce",
+    "coerce_as",
+    "load_parameters",
+    "parse_param",
+    "parse_parameters",
+]
 
 # A JSON number: "12", "-3.5", "1e3"; not "007", "+1", ".5", "nan" (those stay strings).
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?P<frac>\.\d+)?(?P<exp>[eE][+-]?\d+)?")
@@ -58,8 +66,91 @@ def parse_param(text: str) -> tuple[str, Any]:
     return key, value
 
 
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def coerce_as(key: str, raw: str, kind: str | None) -> Any:
+    """Read the ``key=value`` value ``raw`` as the workflow's schema types ``key``.
+
+    ``string`` keeps the text as it is (``prompt=2025`` stays ``"2025"``);
+    ``number``/``integer`` need a JSON number, ``boolean`` true/false (also
+    yes/no, on/off, 1/0), ``array``/``object`` JSON of that kind; ``null`` is
+    ``None`` for any type but string. An unknown or missing type falls back to
+    :func:`coerce`. Raises ``click.BadParameter`` for a value that does not fit.
+    """
+    kind = (kind or "").lower()
+    if kind == "string":
+        return raw
+    if kind not in {"number", "integer", "float", "boolean", "bool", "array", "object"}:
+        return coerce(raw)
+    if raw == "null":
+        return None
+    value: Any
+    if kind in {"boolean", "bool"}:
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+    elif kind in {"number", "integer", "float"}:
+        value = coerce(raw)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+    else:
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = None
+        if isinstance(value, list if kind == "array" else dict):
+            return value
+    raise click.BadParameter(
+        f"{key}={raw!r}: the workflow's parameter {key!r} is a {kind}",
+        param_hint="'--param'",
+    )
+
+
+@attrs.frozen
+class ParsedParameters:
+    """``--params-file`` and ``--param`` values, read but not yet typed by the schema."""
+
+    from_file: dict[str, Any]
+    pairs: tuple[tuple[str, Any, str | None], ...]  # key, value, raw text of key=value
+
+    @property
+    def ambiguous(self) -> bool:
+        """Whether a ``key=value`` reads as something other than text (a number, true, null):
+        only then is the workflow's parameter schema worth a request."""
+        return any(raw is not None and not isinstance(value, str) for _, value, raw in self.pairs)
+
+    def resolve(self, types: Mapping[str, str | None] | None = None) -> dict[str, Any]:
+        """The parameters to send: the file's, then each ``--param`` typed by ``types``
+        (parameter name → schema type) where the schema knows it."""
+        merged = dict(self.from_file)
+        for key, value, raw in self.pairs:
+            if raw is not None and types is not None and key in types:
+                merged[key] = coerce_as(key, raw, types[key])
+            else:
+                merged[key] = value
+        return merged
+
+
+def parse_parameters(params: Sequence[str], params_file: str | None) -> ParsedParameters:
+    """Read ``--params-file`` and every ``--param`` (raises ``click.BadParameter``)."""
+    pairs = []
+    for text in params:
+        key, value = parse_param(text)
+        raw = None if text.partition("=")[0].endswith(":") else text.partition("=")[2]
+        pairs.append((key, value, raw))
+    return ParsedParameters(_load_file(params_file), tuple(pairs))
+
+
 def load_parameters(params: Sequence[str], params_file: str | None) -> dict[str, Any]:
-    """Merge ``--params-file`` (a JSON object; ``-`` reads stdin) and then each ``--param``."""
+    """Merge ``--params-file`` (a JSON object; ``-`` reads stdin) and then each ``--param``
+    (coerced without a schema, see :func:`coerce`)."""
+    return parse_parameters(params, params_file).resolve()
+
+
+def _load_file(params_file: str | None) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     if params_file is not None:
         try:
@@ -86,7 +177,4 @@ def load_parameters(params: Sequence[str], params_file: str | None) -> dict[str,
                 param_hint="'--params-file'",
             )
         merged.update(loaded)
-    for text in params:
-        key, value = parse_param(text)
-        merged[key] = value
     return merged

@@ -32,6 +32,7 @@ from rich.progress import (
 
 from .. import Execution
 from ..bulk import BulkProgress
+from ._output import safe_text
 
 __all__ = ["BulkBar", "Transfers", "progress_enabled", "wait_display"]
 
@@ -92,14 +93,14 @@ class Transfers:
             yield None
             return
         progress = self._progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),
             TimeRemainingColumn(),
             console=_console(),
         )
-        task = progress.add_task(label, total=size)
+        task = progress.add_task(safe_text(label), total=size)
         token = _current.set(task)
         progress.start()
         succeeded = False
@@ -160,15 +161,16 @@ def wait_display(label: str) -> Iterator[Callable[[Execution], None]]:
         return
     progress = Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         TimeElapsedColumn(),
         console=_console(),
         transient=True,
     )
+    label = safe_text(label)
     task = progress.add_task(f"{label}: waiting", total=None)
 
     def on_update(execution: Execution) -> None:
-        progress.update(task, description=f"{label}: {execution.status.value}")
+        progress.update(task, description=f"{label}: {safe_text(str(execution.status.value))}")
 
     with progress:
         yield on_update
@@ -186,15 +188,15 @@ class BulkBar:
     def __enter__(self) -> BulkBar:
         if self.enabled:
             self._progress = Progress(
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("{task.fields[detail]}"),
+                TextColumn("{task.fields[detail]}", markup=False),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
                 console=_console(),
             )
-            self._task = self._progress.add_task(self._label, total=None, detail="")
+            self._task = self._progress.add_task(safe_text(self._label), total=None, detail="")
             self._progress.start()
         return self
 

@@ -14,6 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import web
 from click.testing import CliRunner
 
 from floimg_async.cli._app import run
@@ -86,3 +87,64 @@ class Floimg:
             sys.stdout.flush()
             sys.stderr.flush()
             return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
+
+
+class ScriptedServer:
+    """A real aiohttp server on 127.0.0.1 (its own thread) that answers from a table.
+
+    ``routes[(method, path)] = (status, json_body)`` is read at each request, so a
+    test (or each hypothesis example) rewrites it between ``floimg`` runs; any
+    ``GET /files/…`` answers ``file_bytes``. Used to play a hostile API.
+    """
+
+    def __init__(self) -> None:
+        self.routes: dict[tuple[str, str], tuple[int, Any]] = {}
+        self.file_bytes = b"\x89PNG\r\n\x1a\nnot really a png"
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: Any = None
+        self.port = 0
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.method == "GET" and request.path.startswith("/files/"):
+            return web.Response(body=self.file_bytes, content_type="image/png")
+        status, body = self.routes.get(
+            (request.method, request.raw_path.split("?")[0]),
+            (404, {"error": {"code": "not_found", "message": "no such route"}}),
+        )
+        return web.json_response(body, status=status)
+
+    async def _start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    def start(self) -> ScriptedServer:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
+        return self
+
+    async def _shutdown(self) -> None:
+        await self._runner.cleanup()
+        rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in rest:  # handlers of kept-alive connections
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+        self._loop.close()
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str | None]:
+        return {"FLOIMG_BASE_URL": f"{self.origin}/v1", "FLOIMG_API_KEY": "fsk_test_scripted"}

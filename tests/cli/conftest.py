@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _cli_support import EmulatorThread, Floimg
+from _cli_support import EmulatorThread, Floimg, ScriptedServer
 
 
 @pytest.fixture(scope="module")
@@ -33,3 +33,13 @@ def floimg(emulator: EmulatorThread) -> Floimg:
 def floimg_offline() -> Floimg:
     """``floimg(*args)`` with no emulator and no key in the environment."""
     return Floimg({"FLOIMG_API_KEY": None, "FLOIMG_BASE_URL": None})
+
+
+@pytest.fixture(scope="module")
+def scripted() -> Iterator[ScriptedServer]:
+    """A hostile API whose answers each test scripts (``scripted.routes``)."""
+    server = ScriptedServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

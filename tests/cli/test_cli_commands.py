@@ -144,15 +144,6 @@ def test_cli_projects_create_and_list(floimg: Floimg) -> None:
     assert human.stdout.splitlines()[0].split() == ["ID", "NAME", "DESCRIPTION", "CREATED"]
 
 
-def test_cli_emulator_and_demo_delegate_their_arguments(floimg_offline: Floimg) -> None:
-    emulator_help = floimg_offline("emulator", "--help")
-    assert emulator_help.code == 0
-    assert "--execution-time" in emulator_help.stdout  # the emulator's own parser answered
-    demo_help = floimg_offline("demo", "--help")
-    assert demo_help.code == 0
-    assert "--out" in demo_help.stdout
-
-
 def test_cli_long_listing_streams_json_lines_and_aligned_batches() -> None:
     from _cli_support import EmulatorThread
     from _cli_support import Floimg as Runner
