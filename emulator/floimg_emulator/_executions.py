@@ -15,7 +15,7 @@ from ._records import ExecutionRecord, ImageRecord, WorkflowRecord
 from ._store import Store
 from ._util import JSONObject, new_id, now
 
-log = logging.getLogger("floimg_async.emulator")
+log = logging.getLogger("floimg_emulator")
 
 #: The share of ``execution_time`` an execution spends ``pending`` before it runs.
 PENDING_SHARE = 0.25

@@ -21,11 +21,10 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
+from floimg_emulator import EmulatorThread
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-
-from floimg_async.emulator import EmulatorThread
 
 SETTINGS = settings(
     max_examples=60,

@@ -21,7 +21,7 @@ from ._ratelimit import Decision
 from ._state import STATE_KEY, EmulatorState
 from ._util import MAX_JSON_BODY, ApiError, envelope, invalid, json_response
 
-log = logging.getLogger("floimg_async.emulator")
+log = logging.getLogger("floimg_emulator")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # The key of the request being handled; handlers run in the middleware's task.
 # (A ContextVar rather than web.RequestKey, which older aiohttp releases lack.)
