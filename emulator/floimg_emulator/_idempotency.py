@@ -34,7 +34,7 @@ from ._util import ApiResult, dumps, invalid, now
 
 _ORIGIN_MARK = "@@EMULATOR_ORIGIN@@"
 _MAX_ATTEMPTS = 8
-_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+_KEY = re.compile(r"[\x20-\x7e]{0,255}")
 
 Scope = tuple[str, str, str, str]
 
@@ -75,18 +75,20 @@ Resume = Callable[[str], Awaitable[ApiResult]]
 
 
 def idempotency_key(request: web.Request) -> str | None:
-    """Return the request's ``Idempotency-Key`` header, or None; raise a 400 if malformed."""
+    """Return the request's ``Idempotency-Key`` header, or None; raise a 400 if malformed.
+
+    A key is at most 255 printable ASCII characters; a blank one counts as no key.
+    """
     key = request.headers.get("Idempotency-Key")
-    if key is None or not key.strip():
+    if key is None:
         return None
-    key = key.strip()
     if _KEY.fullmatch(key) is None:
         raise invalid(
-            "Idempotency-Key must be 1 to 255 printable ASCII characters",
+            "Idempotency-Key must be at most 255 printable ASCII characters",
             field="Idempotency-Key",
             reason="invalid_value",
         )
-    return key
+    return key.strip() or None
 
 
 class Idempotency:

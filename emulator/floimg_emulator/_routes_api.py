@@ -26,6 +26,13 @@ from ._util import (
     parse_json,
 )
 
+#: What JavaScript's ``trim()`` (and a JSON Schema pattern's ``\\s``) count as white space;
+#: Python's ``str.strip()`` also strips ``\\x1c``-``\\x1f`` and ``\\x85``, which the API keeps.
+JS_WHITESPACE = (
+    "\t\n\v\f\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+
 routes = web.RouteTableDef()
 
 
@@ -138,6 +145,12 @@ async def execute(request: web.Request) -> web.Response:
     return await idempotent(request, fingerprint, work, resume)
 
 
+@routes.route("*", "/v1/workflows/execute")
+async def execute_other_methods(request: web.Request) -> web.Response:
+    """Answer 405 to any method but POST, so ``/workflows/{workflowId}`` never claims it."""
+    raise web.HTTPMethodNotAllowed(request.method, ["POST"])
+
+
 @routes.get("/v1/workflows/executions/{executionId}")
 async def get_execution(request: web.Request) -> web.Response:
     """Return the status of one execution."""
@@ -191,7 +204,7 @@ async def create_project(request: web.Request) -> web.Response:
     require(request, "workflows:execute", "storage:write")
     body, fingerprint = await read_json_object(request)
     name, description = body.get("name"), body.get("description")
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str) or not name.strip(JS_WHITESPACE):
         reason = "required" if not name else "type"
         raise invalid("name must be a non-empty string", field="name", reason=reason)
     if len(name) > 200:
@@ -202,7 +215,9 @@ async def create_project(request: web.Request) -> web.Response:
     account = account_of(request)
 
     async def work(claim: Claim | None) -> ApiResult:
-        project = ProjectRecord(new_id("proj"), account, name.strip(), description, now())
+        project = ProjectRecord(
+            new_id("proj"), account, name.strip(JS_WHITESPACE), description, now()
+        )
         result = ApiResult(201, project.to_api())
         await store.insert_project(project, claim.answer(result) if claim else None)
         return result

@@ -380,3 +380,11 @@ def test_odd_idempotency_keys_are_400(raw: Raw, key: str) -> None:
     )
     assert answer.status == 400
     assert answer.json()["error"]["details"]["field"] == "Idempotency-Key"
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "HEAD"])
+def test_execute_answers_other_methods_with_405_allowing_post(raw: Raw, method: str) -> None:
+    """``/workflows/{workflowId}`` must not claim ``/workflows/execute`` for GET."""
+    answer = raw.send(method, "/workflows/execute")
+    assert answer.status == 405
+    assert answer.headers["Allow"] == "POST"
