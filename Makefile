@@ -6,10 +6,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: test lint typecheck pytest demo bench bench-instructions soak clean
 
-$(STAMP): pyproject.toml
+# The emulator is its own distribution in ./emulator; naming it in the same pip command
+# lets the `emulator` extra (which names floimg-emulator) resolve to this checkout.
+$(STAMP): pyproject.toml emulator/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,emulator,cli]'
+	$(PY) -m pip install --quiet -e './emulator[test]' -e '.[dev,emulator,cli]'
 	touch $(STAMP)
 
 ## make demo: the main job, the SDK driving the bundled emulator end to end
@@ -21,10 +23,11 @@ test: lint typecheck pytest
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check floimg_async tests benchmarks examples
+	$(PY) -m ruff format --check floimg_async tests benchmarks examples emulator
 
 typecheck: $(STAMP)
 	$(PY) -m mypy --strict floimg_async
+	$(PY) -m mypy --strict emulator/floimg_emulator
 
 pytest: $(STAMP)
 	$(PY) -m pytest -q

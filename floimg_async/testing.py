@@ -1,114 +1,78 @@
-"""pytest fixtures for code that uses floimg_async, backed by the local emulator.
+"""pytest fixture ``floimg_client``: a ``FloImg`` connected to a local emulator.
 
-Registered as a pytest plugin (entry point ``pytest11: floimg_async``), so the
-fixtures are available once ``floimg-async`` is installed:
+Registered as a pytest plugin (entry point ``pytest11: floimg_async``). The
+emulator fixtures themselves, ``floimg_emulator`` and ``floimg_emulator_factory``
+(and the ``@pytest.mark.floimg_emulator(**knobs)`` marker), come from the
+``floimg_emulator`` plugin of the floimg-emulator distribution, which
+``pip install 'floimg-async[emulator]'`` installs; both plugins load by
+themselves, so a test just names the fixtures::
 
-- ``floimg_emulator``: a running :class:`floimg_async.emulator.Emulator` on
-  127.0.0.1 (a fresh one per test, with a temporary data dir and fast executions).
-- ``floimg_client``: a ``floimg_async.FloImg`` connected to it, closed after the test.
-- ``floimg_emulator_factory``: an async callable ``make(**knobs) -> Emulator``
-  for tests that need several emulators or special knobs; all stopped afterwards.
+    @pytest.mark.asyncio
+    async def test_social_card(floimg_client):
+        execution = await floimg_client.workflows.execute("wf_social_card", {"prompt": "Hi"})
 
-Knobs for ``floimg_emulator`` come from a marker::
-
-    @pytest.mark.floimg_emulator(latency=0.05, rate_limit=60)
-    async def test_slow_api(floimg_client): ...
-
-The fixtures need the ``emulator`` extra (Pillow) and pytest-asyncio; this module
-imports neither until a fixture is used, so installing the SDK never breaks pytest.
+The fixtures work in pytest-asyncio's default strict mode (mark tests with
+``@pytest.mark.asyncio``) and in auto mode. For conftest files written against
+earlier releases, ``from floimg_async.testing import floimg_emulator,
+floimg_emulator_factory`` still works: those names (and ``FAST_EXECUTION_TIME``,
+``EmulatorFactory``) are looked up in :mod:`floimg_emulator.testing` on first
+access, so this plugin never registers the emulator fixtures a second time.
+Importing this module imports neither the emulator nor Pillow.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
-    from floimg_async.emulator import Emulator
+    from floimg_async import FloImg
 
-#: The execution time fixtures use unless a marker says otherwise (seconds).
-FAST_EXECUTION_TIME = 0.01
-
-EmulatorFactory = Callable[..., Awaitable["Emulator"]]
-
-_MARKER = "floimg_emulator"
-_NEEDS_EXTRA = "the floimg emulator fixtures need Pillow: pip install 'floimg-async[emulator]'"
+_ALIASES = ("floimg_emulator", "floimg_emulator_factory", "FAST_EXECUTION_TIME", "EmulatorFactory")
+_NEEDS_EXTRA = (
+    "the floimg emulator fixtures need the floimg-emulator distribution: "
+    "pip install 'floimg-async[emulator]'"
+)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Register the ``floimg_emulator`` marker."""
-    config.addinivalue_line(
-        "markers", f"{_MARKER}(**knobs): keyword arguments for the floimg_emulator fixture"
-    )
-
-
-def _emulator_class() -> type[Emulator]:
+def __getattr__(name: str) -> Any:
+    """Return the emulator plugin's fixtures and constants under their old names."""
+    if name not in _ALIASES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     try:
-        from floimg_async.emulator import Emulator
+        from floimg_emulator import testing
     except ImportError as exc:
-        pytest.fail(f"{_NEEDS_EXTRA} ({exc})", pytrace=False)
-    return Emulator
+        raise ImportError(f"{_NEEDS_EXTRA} ({exc})", name="floimg_emulator") from exc
+    return getattr(testing, name)
 
 
-def _knobs(request: pytest.FixtureRequest) -> dict[str, Any]:
-    knobs: dict[str, Any] = {"port": 0, "execution_time": FAST_EXECUTION_TIME}
-    marker = request.node.get_closest_marker(_MARKER)
-    if marker is not None:
-        knobs.update(marker.kwargs)
-    return knobs
+def _client_fixture() -> Any:
+    try:
+        import pytest_asyncio
+    except ImportError:  # pragma: no cover - pytest-asyncio is how async fixtures run
+
+        def unavailable() -> None:
+            """Unavailable: floimg_client needs pytest-asyncio."""
+            pytest.fail(
+                "the floimg_client fixture needs pytest-asyncio: pip install pytest-asyncio"
+            )
+
+        return pytest.fixture(name="floimg_client")(unavailable)
+
+    @pytest_asyncio.fixture(name="floimg_client", loop_scope="function")
+    async def floimg_client(floimg_emulator: Any) -> AsyncIterator[FloImg]:
+        """Yield a ``FloImg`` connected to ``floimg_emulator``, closed afterwards.
+
+        Needs the ``floimg_emulator`` fixture, i.e. ``pip install 'floimg-async[emulator]'``.
+        """
+        from floimg_async import FloImg
+
+        async with FloImg(api_key=floimg_emulator.api_key, base_url=floimg_emulator.base_url) as c:
+            yield c
+
+    return floimg_client
 
 
-try:
-    import pytest_asyncio
-except ImportError:  # pragma: no cover - pytest-asyncio is how async fixtures run
-
-    def _missing(name: str) -> Any:
-        def fixture() -> None:
-            pytest.fail(f"the {name} fixture needs pytest-asyncio: pip install pytest-asyncio")
-
-        fixture.__name__ = name
-        fixture.__doc__ = f"Unavailable: {name} needs pytest-asyncio."
-        return pytest.fixture(name=name)(fixture)
-
-    floimg_emulator = _missing("floimg_emulator")
-    floimg_emulator_factory = _missing("floimg_emulator_factory")
-    floimg_client = _missing("floimg_client")
-else:
-
-    @pytest_asyncio.fixture
-    async def floimg_emulator(request: pytest.FixtureRequest) -> AsyncIterator[Emulator]:
-        """Yield a running emulator on 127.0.0.1:0 (knobs from ``@pytest.mark.floimg_emulator``)."""
-        async with _emulator_class()(**_knobs(request)) as emulator:
-            yield emulator
-
-    @pytest_asyncio.fixture
-    async def floimg_emulator_factory() -> AsyncIterator[EmulatorFactory]:
-        """Yield ``make(**knobs)``, which starts an emulator; every one is stopped afterwards."""
-        cls = _emulator_class()
-        started: list[Emulator] = []
-
-        async def make(**knobs: Any) -> Emulator:
-            knobs.setdefault("port", 0)
-            knobs.setdefault("execution_time", FAST_EXECUTION_TIME)
-            emulator = cls(**knobs)
-            await emulator.start()
-            started.append(emulator)
-            return emulator
-
-        try:
-            yield make
-        finally:
-            for emulator in reversed(started):
-                await emulator.stop()
-
-    @pytest_asyncio.fixture
-    async def floimg_client(floimg_emulator: Emulator) -> AsyncIterator[Any]:
-        """Yield a ``floimg_async.FloImg`` connected to ``floimg_emulator``, closed afterwards."""
-        import floimg_async
-
-        async with floimg_async.FloImg(  # type: ignore[attr-defined,unused-ignore]
-            api_key=floimg_emulator.api_key, base_url=floimg_emulator.base_url
-        ) as client:
-            yield client
+floimg_client = _client_fixture()

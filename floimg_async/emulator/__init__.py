@@ -1,29 +1,41 @@
-"""A local, stateful emulator of the FloImg HTTP API (extra ``floimg-async[emulator]``).
+"""Alias of :mod:`floimg_emulator`, the local FloImg API emulator (extra ``emulator``).
 
-Run it with ``python -m floimg_async.emulator --port 8080`` or in-process::
+The emulator is its own distribution, ``floimg-emulator``, sharing no code with the
+SDK; ``pip install 'floimg-async[emulator]'`` installs it. This module keeps the
+older import path working::
 
-    async with Emulator(port=0) as emu:
-        ...  # emu.base_url, emu.api_key
+    from floimg_async.emulator import Emulator  # the same class as floimg_emulator.Emulator
 
-or from synchronous code with ``EmulatorThread``. ``create_app`` returns the
-``aiohttp`` application for embedding. It needs Pillow; ``import floimg_async``
+as do ``python -m floimg_async.emulator`` and ``floimg emulator``. New code may
+import :mod:`floimg_emulator` directly. Importing this module without the emulator
+installed raises ``ImportError`` saying how to install it; ``import floimg_async``
 alone never imports it.
 """
 
 from __future__ import annotations
 
-import importlib.util
-
-if importlib.util.find_spec("PIL") is None:  # pragma: no cover - depends on the install
-    raise ImportError("the FloImg emulator needs Pillow: pip install 'floimg-async[emulator]'")
-
-from ._app import create_app
-from ._config import FAULT_KINDS, SCOPES, EmulatorConfig, KeySpec
-from ._emulator import Emulator
-from ._records import ExecutionRecord, ImageRecord
-from ._state import STATE_KEY
-from ._stats import Stats
-from ._thread import EmulatorThread
+try:
+    from floimg_emulator import (
+        FAULT_KINDS,
+        SCOPES,
+        STATE_KEY,
+        Emulator,
+        EmulatorConfig,
+        EmulatorThread,
+        ExecutionRecord,
+        ImageRecord,
+        KeySpec,
+        Stats,
+        create_app,
+    )
+except ImportError as exc:
+    if exc.name not in ("floimg_emulator", "PIL", "aiohttp"):
+        raise
+    raise ImportError(
+        "the FloImg emulator is not installed (it is the separate distribution "
+        "floimg-emulator): pip install 'floimg-async[emulator]'",
+        name=exc.name,
+    ) from exc
 
 __all__ = [
     "FAULT_KINDS",

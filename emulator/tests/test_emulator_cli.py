@@ -1,4 +1,4 @@
-"""``python -m floimg_async.emulator`` starts, prints where it is, and stops on SIGTERM."""
+"""``python -m floimg_emulator`` starts, prints where it is, and stops on SIGTERM."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ import signal
 import sys
 
 import aiohttp
-
-from floimg_async.emulator.__main__ import build_parser
+from floimg_emulator.__main__ import build_parser
 
 
 async def test_cli_starts_serves_and_stops(tmp_path) -> None:
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "floimg_async.emulator", "--port", "0",
+        sys.executable, "-m", "floimg_emulator", "--port", "0",
         "--data-dir", str(tmp_path), "--execution-time", "0.01", "--api-key", "fsk_test_cli",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
     )  # fmt: skip
@@ -49,7 +48,7 @@ async def test_cli_starts_serves_and_stops(tmp_path) -> None:
 
 async def test_cli_refuses_remote_hosts() -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "floimg_async.emulator", "--host", "0.0.0.0", "--port", "0",
+        sys.executable, "-m", "floimg_emulator", "--host", "0.0.0.0", "--port", "0",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": os.getcwd()},
     )  # fmt: skip

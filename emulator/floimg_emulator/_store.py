@@ -21,6 +21,7 @@ from ._records import (
 )
 from ._schema import (
     EXECUTION_COLUMNS,
+    MIGRATIONS,
     SCHEMA,
     execution_from_row,
     image_from_row,
@@ -72,6 +73,10 @@ class Store:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(SCHEMA)
+        for table, column, kind in MIGRATIONS:
+            have = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._conn = conn
 
     async def close(self) -> None:
@@ -157,9 +162,28 @@ class Store:
 
     # -- projects ----------------------------------------------------------------------
 
-    async def insert_project(self, project: ProjectRecord) -> None:
-        """Store a new project."""
-        await self._run(self._seed, [project], [])
+    async def insert_project(
+        self, project: ProjectRecord, claim: IdempotencyRecord | None = None
+    ) -> None:
+        """Store a new project (and, in the same transaction, its idempotency record)."""
+        await self._run(self._insert_project, project, claim)
+
+    def _insert_project(self, project: ProjectRecord, claim: IdempotencyRecord | None) -> None:
+        db = self._db
+        with db:
+            db.execute("BEGIN")
+            db.execute(
+                "INSERT INTO projects (account, id, name, description, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    project.account,
+                    project.id,
+                    project.name,
+                    project.description,
+                    project.created_at,
+                ),
+            )
+            self._put_idempotency(claim)
 
     async def get_project(self, account: str, project_id: str) -> ProjectRecord | None:
         """Return one project of ``account``, or None."""
@@ -199,34 +223,45 @@ class Store:
 
     # -- images ------------------------------------------------------------------------
 
-    async def add_image(self, image: ImageRecord, source_file: Path) -> None:
-        """Move ``source_file`` into the image store and record ``image``."""
-        await self._run(self._add_image, image, source_file)
+    async def add_image(
+        self, image: ImageRecord, source_file: Path, claim: IdempotencyRecord | None = None
+    ) -> None:
+        """Move ``source_file`` into the image store and record ``image`` (and ``claim``)."""
+        await self._run(self._add_image, image, source_file, claim)
 
-    def _add_image(self, image: ImageRecord, source_file: Path) -> None:
+    def _add_image(
+        self, image: ImageRecord, source_file: Path, claim: IdempotencyRecord | None
+    ) -> None:
         target = self.images_dir / image.filename
         os.replace(source_file, target)
+        db = self._db
         try:
-            self._db.execute(
-                "INSERT INTO images (account, id, name, project_id, size, format, width, height,"
-                " created_at, source, execution_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    image.account,
-                    image.id,
-                    image.name,
-                    image.project_id,
-                    image.size,
-                    image.format,
-                    image.width,
-                    image.height,
-                    image.created_at,
-                    image.source,
-                    image.execution_id,
-                ),
-            )
+            with db:
+                db.execute("BEGIN")
+                self._insert_image(image)
+                self._put_idempotency(claim)
         except BaseException:
             target.unlink(missing_ok=True)
             raise
+
+    def _insert_image(self, image: ImageRecord) -> None:
+        self._db.execute(
+            "INSERT INTO images (account, id, name, project_id, size, format, width, height,"
+            " created_at, source, execution_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                image.account,
+                image.id,
+                image.name,
+                image.project_id,
+                image.size,
+                image.format,
+                image.width,
+                image.height,
+                image.created_at,
+                image.source,
+                image.execution_id,
+            ),
+        )
 
     async def get_image(self, account: str, image_id: str) -> ImageRecord | None:
         """Return one image of ``account``, or None."""
@@ -266,11 +301,20 @@ class Store:
 
     # -- executions --------------------------------------------------------------------
 
-    async def insert_execution(self, execution: ExecutionRecord) -> None:
-        """Record a new execution."""
-        await self._run(self._insert_execution, execution)
+    async def insert_execution(
+        self, execution: ExecutionRecord, claim: IdempotencyRecord | None = None
+    ) -> None:
+        """Record a new execution (and, in the same transaction, its idempotency record)."""
+        await self._run(self._insert_execution, execution, claim)
 
-    def _insert_execution(self, e: ExecutionRecord) -> None:
+    def _insert_execution(self, e: ExecutionRecord, claim: IdempotencyRecord | None) -> None:
+        db = self._db
+        with db:
+            db.execute("BEGIN")
+            self._insert_execution_row(e)
+            self._put_idempotency(claim)
+
+    def _insert_execution_row(self, e: ExecutionRecord) -> None:
         self._db.execute(
             "INSERT INTO executions (account, id, workflow_id, parameters, status, mode,"
             " idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -358,14 +402,19 @@ class Store:
             int(r["status"]),
             bytes(r["body"]),
             float(r["created_at"]),
+            r["execution_id"],
         )
 
     async def put_idempotency(self, rec: IdempotencyRecord) -> None:
-        """Record the first answer for an idempotency key."""
-        await self._run(
-            self._query,
+        """Record (or replace) the answer for an idempotency key."""
+        await self._run(self._put_idempotency, rec)
+
+    def _put_idempotency(self, rec: IdempotencyRecord | None) -> None:
+        if rec is None:
+            return
+        self._db.execute(
             "INSERT OR REPLACE INTO idempotency (account, method, path, key, fingerprint, status,"
-            " body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " body, created_at, execution_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 rec.account,
                 rec.method,
@@ -375,6 +424,7 @@ class Store:
                 rec.status,
                 rec.body,
                 rec.created_at,
+                rec.execution_id,
             ],
         )
 

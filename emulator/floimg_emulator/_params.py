@@ -116,14 +116,26 @@ def resolve_steps(steps: list[JSONObject], params: Mapping[str, Any]) -> list[JS
     return out
 
 
+#: The largest ``offset`` accepted: JavaScript's largest safe integer, so any offset a
+#: JSON client can spell exactly is answered (with an empty page past the end).
+MAX_OFFSET = 2**53 - 1
+_INTEGER = re.compile(r"(-?)0*([0-9]+)")
+
+
 def parse_paging(query: Mapping[str, str]) -> tuple[int, int]:
-    """Return ``(limit, offset)`` from a listing's query string, or raise a 400."""
+    """Return ``(limit, offset)`` from a listing's query string, or raise a 400.
+
+    Each must be written as plain ASCII digits (``20``; not ``2e1``, ``20.0``, ``NaN``
+    or ``1_0``); ``limit`` lies in 1..100 and ``offset`` in 0..2**53-1.
+    """
     limit = _int_arg(query, "limit", 20)
     offset = _int_arg(query, "offset", 0)
     if not 1 <= limit <= 100:
         raise invalid("limit must be between 1 and 100", field="limit", reason="out_of_range")
     if offset < 0:
         raise invalid("offset must not be negative", field="offset", reason="out_of_range")
+    if offset > MAX_OFFSET:
+        raise invalid(f"offset must be at most {MAX_OFFSET}", field="offset", reason="out_of_range")
     return limit, offset
 
 
@@ -131,7 +143,11 @@ def _int_arg(query: Mapping[str, str], name: str, default: int) -> int:
     raw = query.get(name)
     if raw is None:
         return default
-    try:
-        return int(raw.strip())
-    except ValueError:
-        raise invalid(f"{name} must be an integer", field=name, reason="type") from None
+    match = _INTEGER.fullmatch(raw)
+    if match is None:
+        raise invalid(f"{name} must be an integer such as 20", field=name, reason="type")
+    sign, digits = match.groups()
+    if len(digits) > 20:  # past any limit; never hand int() thousands of digits
+        reason = "must not be negative" if sign else "is out of range"
+        raise invalid(f"{name} {reason}", field=name, reason="out_of_range")
+    return int(sign + digits)

@@ -5,28 +5,40 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from ._idempotency import idempotency_key
+from ._idempotency import Claim, Resume, Work, idempotency_key
 from ._middleware import account_of, require
 from ._params import image_parameters, parse_paging, validate_parameters
 from ._records import ExecutionRecord, ProjectRecord
 from ._state import STATE_KEY
-from ._util import ApiError, ApiResult, JSONObject, envelope, invalid, new_id, not_found, now
+from ._util import (
+    ApiError,
+    ApiResult,
+    JSONObject,
+    envelope,
+    invalid,
+    new_id,
+    not_found,
+    now,
+    parse_json,
+)
+
+#: What JavaScript's ``trim()`` (and a JSON Schema pattern's ``\\s``) count as white space;
+#: Python's ``str.strip()`` also strips ``\\x1c``-``\\x1f`` and ``\\x85``, which the API keeps.
+JS_WHITESPACE = (
+    "\t\n\v\f\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
 
 routes = web.RouteTableDef()
 
 
 async def read_json_object(request: web.Request) -> tuple[JSONObject, str]:
     """Return the request's JSON object body and a fingerprint of it; raise a 400 otherwise."""
-    raw = await request.read()
-    try:
-        body = json.loads(raw or b"null")
-    except ValueError:
-        raise invalid("The request body is not valid JSON") from None
+    body = parse_json(await request.read())
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object")
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
@@ -34,14 +46,14 @@ async def read_json_object(request: web.Request) -> tuple[JSONObject, str]:
 
 
 async def idempotent(
-    request: web.Request, fingerprint: str, work: Callable[[], Awaitable[ApiResult]]
+    request: web.Request, fingerprint: str, work: Work, resume: Resume | None = None
 ) -> web.Response:
-    """Do ``work`` (a coroutine function returning an ``ApiResult``) at most once per key."""
+    """Do ``work`` at most once per ``Idempotency-Key`` (see ``_idempotency``)."""
     key = idempotency_key(request)
     if key is None:
-        return (await work()).to_response()
+        return (await work(None)).to_response()
     scope = (account_of(request), request.method, request.path, key)
-    return await request.app[STATE_KEY].idempotency.run(scope, fingerprint, work)
+    return await request.app[STATE_KEY].idempotency.run(scope, fingerprint, work, resume)
 
 
 def _page_body(name: str, items: list[Any], total: int, offset: int) -> JSONObject:
@@ -76,8 +88,33 @@ async def execute(request: web.Request) -> web.Response:
         if image_id is not None and await state.store.get_image(account, image_id) is None:
             raise invalid(f"Image {image_id} doesn't exist", field=name, reason="not_found")
     key = idempotency_key(request)
+    origin = state.origin_for(request)
 
-    async def work() -> ApiResult:
+    def outcome(final: ExecutionRecord) -> ApiResult:
+        if final.status == "completed":
+            return ApiResult(200, final.to_api(origin))
+        if final.status == "failed":
+            details = {"executionId": final.id, "workflowId": final.workflow_id}
+            return ApiResult(500, envelope("workflow_failed", final.error or "Failed", details))
+        raise ApiError(
+            503,
+            "unavailable",
+            f"Execution {final.id} has not finished (the emulator is stopping); retry",
+            {"executionId": final.id},
+        )
+
+    async def finished(task: asyncio.Task[ExecutionRecord], execution_id: str) -> ApiResult:
+        await asyncio.wait({task})
+        if task.cancelled():
+            raise ApiError(
+                503,
+                "unavailable",
+                "The emulator is shutting down; retry with the same Idempotency-Key",
+                {"executionId": execution_id},
+            )
+        return outcome(task.result())
+
+    async def work(claim: Claim | None) -> ApiResult:
         execution = ExecutionRecord(
             id=new_id("exec"),
             account=account,
@@ -88,21 +125,30 @@ async def execute(request: web.Request) -> web.Response:
             idempotency_key=key,
             created_at=now(),
         )
-        await state.store.insert_execution(execution)
+        answer = ApiResult(202, execution.to_api(origin)) if run_async else None
+        record = None
+        if claim is not None:
+            record = claim.answer(answer) if answer else claim.execution(execution.id)
+        await state.store.insert_execution(execution, record)
         task = state.runner.start(execution, workflow)
-        origin = state.origin_for(request)
-        if run_async:
-            return ApiResult(202, execution.to_api(origin))
-        await asyncio.wait({task})
-        if task.cancelled():
-            raise ApiError(503, "unavailable", "The emulator is shutting down")
-        final = task.result()
-        if final.status == "completed":
-            return ApiResult(200, final.to_api(origin))
-        details = {"executionId": final.id, "workflowId": final.workflow_id}
-        return ApiResult(500, envelope("workflow_failed", final.error or "Failed", details))
+        return answer or await finished(task, execution.id)
 
-    return await idempotent(request, fingerprint, work)
+    async def resume(execution_id: str) -> ApiResult:
+        task = state.runner.task_of(execution_id)
+        if task is not None:
+            return await finished(task, execution_id)
+        final = await state.store.get_execution(account, execution_id)
+        if final is None:  # pragma: no cover - claims and executions are stored together
+            raise not_found("Execution", execution_id)
+        return outcome(final)
+
+    return await idempotent(request, fingerprint, work, resume)
+
+
+@routes.route("*", "/v1/workflows/execute")
+async def execute_other_methods(request: web.Request) -> web.Response:
+    """Answer 405 to any method but POST, so ``/workflows/{workflowId}`` never claims it."""
+    raise web.HTTPMethodNotAllowed(request.method, ["POST"])
 
 
 @routes.get("/v1/workflows/executions/{executionId}")
@@ -158,7 +204,7 @@ async def create_project(request: web.Request) -> web.Response:
     require(request, "workflows:execute", "storage:write")
     body, fingerprint = await read_json_object(request)
     name, description = body.get("name"), body.get("description")
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str) or not name.strip(JS_WHITESPACE):
         reason = "required" if not name else "type"
         raise invalid("name must be a non-empty string", field="name", reason=reason)
     if len(name) > 200:
@@ -168,9 +214,12 @@ async def create_project(request: web.Request) -> web.Response:
     store = request.app[STATE_KEY].store
     account = account_of(request)
 
-    async def work() -> ApiResult:
-        project = ProjectRecord(new_id("proj"), account, name.strip(), description, now())
-        await store.insert_project(project)
-        return ApiResult(201, project.to_api())
+    async def work(claim: Claim | None) -> ApiResult:
+        project = ProjectRecord(
+            new_id("proj"), account, name.strip(JS_WHITESPACE), description, now()
+        )
+        result = ApiResult(201, project.to_api())
+        await store.insert_project(project, claim.answer(result) if claim else None)
+        return result
 
     return await idempotent(request, fingerprint, work)

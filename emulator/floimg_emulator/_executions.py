@@ -15,7 +15,7 @@ from ._records import ExecutionRecord, ImageRecord, WorkflowRecord
 from ._store import Store
 from ._util import JSONObject, new_id, now
 
-log = logging.getLogger("floimg_async.emulator")
+log = logging.getLogger("floimg_emulator")
 
 #: The share of ``execution_time`` an execution spends ``pending`` before it runs.
 PENDING_SHARE = 0.25
@@ -27,7 +27,7 @@ class ExecutionRunner:
     def __init__(self, store: Store, execution_time: Callable[[], float]) -> None:
         self._store = store
         self._execution_time = execution_time
-        self._tasks: set[asyncio.Task[ExecutionRecord]] = set()
+        self._tasks: dict[str, asyncio.Task[ExecutionRecord]] = {}
         workers = min(8, (os.cpu_count() or 2) + 2)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="floimg-render")
         self._closed = False
@@ -41,9 +41,13 @@ class ExecutionRunner:
         task = asyncio.get_running_loop().create_task(
             self._run(execution, workflow), name=f"floimg-emulator-{execution.id}"
         )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks[execution.id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(execution.id, None))
         return task
+
+    def task_of(self, execution_id: str) -> asyncio.Task[ExecutionRecord] | None:
+        """Return the task running ``execution_id`` in this process, or None."""
+        return self._tasks.get(execution_id)
 
     async def shutdown(self) -> None:
         """Cancel every running execution and wait for the tasks and render threads to end.
@@ -51,7 +55,7 @@ class ExecutionRunner:
         With a data dir, cancelled executions are resumed by the next emulator.
         """
         self._closed = True
-        tasks = list(self._tasks)
+        tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

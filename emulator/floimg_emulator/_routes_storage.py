@@ -7,6 +7,7 @@ import re
 
 from aiohttp import web
 
+from ._idempotency import Claim
 from ._middleware import account_of, require
 from ._params import parse_paging
 from ._records import CONTENT_TYPES, EXTENSIONS, ImageRecord
@@ -31,7 +32,7 @@ async def upload(request: web.Request) -> web.Response:
     try:
         project_id = parsed.fields.get("projectId") or None
 
-        async def work() -> ApiResult:
+        async def work(claim: Claim | None) -> ApiResult:
             fmt, width, height = await asyncio.to_thread(sniff_image, parsed.path)
             if project_id is not None and await store.get_project(account, project_id) is None:
                 raise invalid(
@@ -51,8 +52,9 @@ async def upload(request: web.Request) -> web.Response:
                 created_at=now(),
                 source="upload",
             )
-            await store.add_image(image, parsed.path)
-            return ApiResult(201, image.to_api(state.origin_for(request)))
+            result = ApiResult(201, image.to_api(state.origin_for(request)))
+            await store.add_image(image, parsed.path, claim.answer(result) if claim else None)
+            return result
 
         return await idempotent(request, parsed.fingerprint(), work)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from typing import Any
 from aiohttp import web
 
 JSONObject = dict[str, Any]
+#: The largest JSON request body read (uploads stream and have their own limit).
+MAX_JSON_BODY = 1024**2
 
 
 def new_id(prefix: str) -> str:
@@ -92,6 +95,69 @@ def invalid(
         details["reason"] = reason
     details.update(more)
     return ApiError(400, "invalid_request", message, details)
+
+
+#: How deeply a JSON request body may nest objects and arrays.
+MAX_JSON_DEPTH = 32
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Decode a JSON request body, or raise a 400 ``invalid_request`` saying what is wrong.
+
+    Beyond strict JSON (no ``NaN``/``Infinity``), it refuses what the emulator could
+    not store or echo back: numbers too large for a double (``1e400``), strings with
+    lone surrogates (``"\\ud800"``) and nesting deeper than :data:`MAX_JSON_DEPTH`.
+    """
+    try:
+        text = raw.decode("utf-8")
+        value = json.loads(text or "null", parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise invalid("The request body is not UTF-8 text") from None
+    except RecursionError:
+        raise invalid(f"The request body nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as exc:
+        raise invalid(f"The request body is not valid JSON: {str(exc)[:200]}") from None
+    _check_json(value)
+    return value
+
+
+def _check_json(value: Any) -> None:
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:  # iterative: a hostile body must not exhaust the interpreter's stack
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth >= MAX_JSON_DEPTH:
+                raise invalid(f"The request body nests deeper than {MAX_JSON_DEPTH} levels")
+            children = list(item.items()) if isinstance(item, dict) else item
+            for child in children:
+                if isinstance(item, dict):
+                    key, child = child
+                    _check_text(key)
+                stack.append((child, depth + 1))
+        elif isinstance(item, str):
+            _check_text(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise invalid("The request body holds a number too large to represent")
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise invalid("The request body holds a string with a lone surrogate") from None
+
+
+def control_characters(text: str) -> bool:
+    """Tell whether ``text`` holds a C0/C1 control character or cannot be encoded as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text)
 
 
 def not_found(what: str, ident: str) -> ApiError:

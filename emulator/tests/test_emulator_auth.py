@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from floimg_async.emulator import Emulator, KeySpec
+from floimg_emulator import Emulator, KeySpec
 
 KEYS = {
     "fsk_test_ro": KeySpec(account="acct_default", scopes=("workflows:read",)),

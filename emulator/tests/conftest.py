@@ -11,11 +11,10 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from floimg_emulator import Emulator
+from floimg_emulator.testing import floimg_emulator, floimg_emulator_factory  # noqa: F401
 from multidict import CIMultiDictProxy
 from PIL import Image
-
-from floimg_async.emulator import Emulator
-from floimg_async.testing import floimg_emulator, floimg_emulator_factory  # noqa: F401
 
 _DEFAULT = object()
 

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
+import floimg_emulator
+import floimg_emulator.testing
 import pytest
+from floimg_emulator import Emulator
 
-from floimg_async.emulator import Emulator
 
-
-def test_importing_the_sdk_and_plugin_does_not_import_pillow() -> None:
-    code = (
-        "import sys, floimg_async, floimg_async.testing\n"
-        "assert 'PIL' not in sys.modules, 'PIL imported'\n"
-        "assert 'floimg_async.emulator' not in sys.modules, 'emulator imported'\n"
-    )
+def test_importing_the_plugin_does_not_import_pillow() -> None:
+    """Every pytest run loads the plugin; Pillow loads only when an image is rendered."""
+    code = "import sys, floimg_emulator.testing\nassert 'PIL' not in sys.modules, 'PIL imported'\n"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_emulator_imports_nothing_from_the_sdk() -> None:
+    """A second implementation of the wire: it shares no code with floimg_async."""
+    package = Path(floimg_emulator.__file__).parent
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "floimg_async"]
+    assert offenders == []
+    assert len(list(package.glob("*.py"))) > 20  # the walk saw the package
+
+
+def test_the_plugin_is_registered_once_under_its_own_name(pytestconfig) -> None:
+    plugins = pytestconfig.pluginmanager.list_name_plugin()
+    holders = [name for name, plugin in plugins if plugin is floimg_emulator.testing]
+    assert holders == ["floimg_emulator"]
 
 
 async def test_emulator_fixture_defaults(floimg_emulator: Emulator) -> None:
@@ -38,15 +60,10 @@ async def test_factory_stops_what_it_started(floimg_emulator_factory) -> None:
     assert first.port != second.port and second.api_key == "fsk_test_two"
 
 
-async def test_client_fixture_talks_to_the_emulator(floimg_client) -> None:
-    workflow = await floimg_client.workflows.get("wf_flaky")
-    assert workflow.id == "wf_flaky"
-
-
 def test_emulator_thread_for_sync_code() -> None:
     import urllib.request
 
-    from floimg_async.emulator import EmulatorThread
+    from floimg_emulator import EmulatorThread
 
     with EmulatorThread(execution_time=0.01) as emu:
         request = urllib.request.Request(

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from floimg_emulator._faults import FaultInjector
+from floimg_emulator._params import parse_paging, resolve_steps, validate_parameters
+from floimg_emulator._pipeline import PipelineError, render
+from floimg_emulator._ratelimit import RateLimiter
+from floimg_emulator._seed import WORKFLOWS
+from floimg_emulator._util import ApiError
 from PIL import Image
-
-from floimg_async.emulator._faults import FaultInjector
-from floimg_async.emulator._params import parse_paging, resolve_steps, validate_parameters
-from floimg_async.emulator._pipeline import PipelineError, render
-from floimg_async.emulator._ratelimit import RateLimiter
-from floimg_async.emulator._seed import WORKFLOWS
-from floimg_async.emulator._util import ApiError
 
 
 def run(tmp_path: Path, steps: list[dict], images: dict[str, Path] | None = None) -> Image.Image:
@@ -178,7 +177,7 @@ def test_fault_draws_depend_only_on_seed_and_order() -> None:
 
 
 async def test_from_config_and_create_app() -> None:
-    from floimg_async.emulator import Emulator, EmulatorConfig, create_app
+    from floimg_emulator import Emulator, EmulatorConfig, create_app
 
     config = EmulatorConfig(latency=0.5, seed=3, extra_workflows=2)
     emu = Emulator.from_config(config)

@@ -15,6 +15,9 @@ from ._records import ExecutionRecord, ImageRecord
 from ._state import STATE_KEY, EmulatorState
 from ._stats import Stats
 
+#: The longest request line or header the emulator's HTTP server reads (bytes).
+MAX_REQUEST_LINE = 64 * 1024
+
 
 class Emulator:
     """A local, stateful FloImg API on 127.0.0.1, for tests, demos and benchmarks.
@@ -97,7 +100,17 @@ class Emulator:
         if self._runner is not None:
             raise RuntimeError("the emulator is already running")
         app = create_app(self._config)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=2.0,
+            # aiohttp refuses longer request lines and headers itself, with a plain-text
+            # 400 the app never sees; 64 KiB lets odd but honest URLs reach the API's
+            # envelope (an upload's part headers have their own limit in the reader).
+            max_line_size=MAX_REQUEST_LINE,
+            max_field_size=MAX_REQUEST_LINE,
+        )
         await runner.setup()
         try:
             bind = "127.0.0.1" if self._config.host == "localhost" else self._config.host

@@ -11,6 +11,7 @@ from . import _routes_admin, _routes_api, _routes_storage
 from ._config import EmulatorConfig
 from ._middleware import emulator_middleware
 from ._state import STATE_KEY, EmulatorState
+from ._util import MAX_JSON_BODY
 
 
 def create_app(config: EmulatorConfig | None = None, **knobs: Any) -> web.Application:
@@ -26,7 +27,7 @@ def create_app(config: EmulatorConfig | None = None, **knobs: Any) -> web.Applic
     elif knobs:
         raise TypeError("pass either an EmulatorConfig or keyword knobs, not both")
     state = EmulatorState(config)
-    app = web.Application(middlewares=[emulator_middleware], client_max_size=1024**2)
+    app = web.Application(middlewares=[emulator_middleware], client_max_size=MAX_JSON_BODY)
     app[STATE_KEY] = state
     app.add_routes(_routes_api.routes)
     app.add_routes(_routes_storage.routes)

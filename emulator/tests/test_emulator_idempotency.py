@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 
 def key(value: str) -> dict[str, str]:
     return {"Idempotency-Key": value}
@@ -129,3 +131,52 @@ async def test_replay_survives_restart(tmp_path, floimg_emulator_factory, api_fo
     assert second.body["executionId"] == first.body["executionId"]
     assert second.body["output"]["url"].startswith(emu2.origin)  # URLs follow the new port
     assert await emu2.count_executions() == 1
+
+
+@pytest.mark.parametrize("retry_when", ["running", "finished"])
+async def test_graceful_restart_mid_execute_never_runs_the_key_twice(
+    tmp_path, floimg_emulator_factory, api_for, retry_when
+) -> None:
+    """The claim is stored with the execution, so a retry after a restart finds it."""
+    emu = await floimg_emulator_factory(data_dir=tmp_path, execution_time=30)
+    body = {"prompt": "once"}
+    first = asyncio.ensure_future(api_for(emu).execute("wf_flaky", body, headers=key("restart")))
+    for _ in range(1000):
+        if await emu.count_executions() == 1:
+            break
+        await asyncio.sleep(0.01)
+    [started] = await emu.executions()
+    await emu.stop()  # graceful stop while the sync execute waits for its execution
+    cut_short = (await asyncio.gather(first, return_exceptions=True))[0]
+    if not isinstance(cut_short, BaseException):  # answered before the socket closed
+        assert cut_short.status == 503 and cut_short.error["code"] == "unavailable"
+
+    emu2 = await floimg_emulator_factory(data_dir=tmp_path, execution_time=0.05)
+    api2 = api_for(emu2)
+    if retry_when == "finished":
+        for _ in range(1000):
+            if await emu2.count_executions(status="completed") == 1:
+                break
+            await asyncio.sleep(0.01)
+    again = await api2.execute("wf_flaky", body, headers=key("restart"))
+    assert again.status == 200, again.raw
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.body["executionId"] == started.id and again.body["status"] == "completed"
+    assert again.body["output"]["url"].startswith(emu2.origin)
+    third = await api2.execute("wf_flaky", body, headers=key("restart"))
+    assert third.raw == again.raw  # the final answer is recorded now
+    assert await emu2.count_executions() == 1
+    other = await api2.execute("wf_flaky", {"prompt": "other"}, headers=key("restart"))
+    assert other.status == 400 and other.error["details"]["field"] == "Idempotency-Key"
+
+
+async def test_claim_and_execution_are_one_transaction(tmp_path, floimg_emulator_factory, api_for):
+    """An async execute's record exists the moment its execution does."""
+    emu = await floimg_emulator_factory(data_dir=tmp_path, execution_time=30)
+    reply = await api_for(emu).execute("wf_flaky", run_async=True, headers=key("atomic"))
+    assert reply.status == 202
+    assert await emu.state.store.count("idempotency") == 1
+    record = await emu.state.store.get_idempotency(
+        "acct_default", "POST", "/v1/workflows/execute", "atomic"
+    )
+    assert record is not None and record.status == 202

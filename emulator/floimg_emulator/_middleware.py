@@ -13,14 +13,15 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ._config import KeySpec
 from ._faults import drop_connection, fault_response
 from ._ratelimit import Decision
 from ._state import STATE_KEY, EmulatorState
-from ._util import ApiError, envelope, json_response
+from ._util import MAX_JSON_BODY, ApiError, envelope, invalid, json_response
 
-log = logging.getLogger("floimg_async.emulator")
+log = logging.getLogger("floimg_emulator")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # The key of the request being handled; handlers run in the middleware's task.
 # (A ContextVar rather than web.RequestKey, which older aiohttp releases lack.)
@@ -63,6 +64,15 @@ async def _handle(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except ApiError as exc:
         return exc.to_response()
+    except web.HTTPRequestEntityTooLarge:
+        # The API's error table has no 413: a body over the limit is a bad request.
+        return invalid(
+            f"The request body is larger than the {MAX_JSON_BODY} byte limit",
+            reason="too_large",
+            maxBytes=MAX_JSON_BODY,
+        ).to_response()
+    except HttpProcessingError as exc:  # a body aiohttp could not decode (gzip, chunking)
+        return invalid(f"Malformed request body: {exc.message}"[:300]).to_response()
     except web.HTTPException as exc:
         code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "rate_limited"}
         name = code.get(exc.status, "invalid_request" if exc.status < 500 else "internal_error")

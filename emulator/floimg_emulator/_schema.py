@@ -33,8 +33,11 @@ CREATE TABLE IF NOT EXISTS executions (
 CREATE TABLE IF NOT EXISTS idempotency (
     account TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, key TEXT NOT NULL,
     fingerprint TEXT NOT NULL, status INTEGER NOT NULL, body BLOB NOT NULL,
-    created_at REAL NOT NULL, PRIMARY KEY (account, method, path, key));
+    created_at REAL NOT NULL, execution_id TEXT, PRIMARY KEY (account, method, path, key));
 """
+
+#: Columns added after the first release, for data dirs created before them.
+MIGRATIONS = (("idempotency", "execution_id", "TEXT"),)
 
 #: The execution columns that may change after the row is created.
 EXECUTION_COLUMNS = frozenset(

@@ -176,7 +176,11 @@ class ExecutionRecord:
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
-    """The first answer to a POST carrying an ``Idempotency-Key``, kept for replays."""
+    """The first answer to a POST carrying an ``Idempotency-Key``, kept for replays.
+
+    ``status`` :data:`PENDING` marks a synchronous execute whose answer is not known
+    yet: it is the final state of ``execution_id``, which a replay waits for.
+    """
 
     account: str
     method: str
@@ -186,3 +190,13 @@ class IdempotencyRecord:
     status: int
     body: bytes
     created_at: float
+    execution_id: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Tell whether the answer is still the outcome of a running execution."""
+        return self.status == PENDING
+
+
+#: ``IdempotencyRecord.status`` of a claim whose answer is not known yet.
+PENDING = 0
