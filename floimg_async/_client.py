@@ -15,7 +15,14 @@ from ._resources.images import Images
 from ._resources.projects import Projects
 from ._resources.workflows import Workflows
 from ._retry import RetryPolicy
-from ._transport import USER_AGENT, Pool, Sender, Sleep
+from ._transport import (
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    USER_AGENT,
+    Pool,
+    Sender,
+    Sleep,
+)
 
 __all__ = ["FloImg"]
 
@@ -31,9 +38,13 @@ def _check_api_key(api_key: str | None) -> str:
         )
     if not isinstance(key, str):
         raise TypeError(f"api_key must be a string, got {type(key).__name__}")
-    if key != key.strip() or any(ord(ch) < 33 or ord(ch) == 127 for ch in key):
-        # Never echo the key itself: it is a secret.
-        raise FloImgError("the API key contains whitespace or control characters; check it")
+    if not key.isprintable() or any(ch.isspace() for ch in key):
+        # isprintable() is false for every Unicode control, format, separator and
+        # unassigned character; isspace() adds the ASCII space. Never echo the key.
+        raise FloImgError(
+            "the API key contains whitespace, control or other invisible characters "
+            "(a copy-paste accident?); check it"
+        )
     return key
 
 
@@ -59,6 +70,14 @@ def _check_deadline(deadline: float | None) -> float | None:
     return float(deadline)
 
 
+def _check_size(name: str, value: int | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be None (no limit) or an int of bytes >= 1, got {value!r}")
+    return value
+
+
 class FloImg:
     """An async client for the FloImg API.
 
@@ -74,7 +93,13 @@ class FloImg:
     ``allow_insecure_http`` permits a plain-http base URL to a non-loopback
     host. ``trace_configs`` are handed to the session the client creates, for
     metrics. ``sleep`` replaces ``asyncio.sleep`` for every backoff, rate-limit
-    and polling wait (tests pass a fake one).
+    and polling wait (tests pass a fake one). ``max_response_bytes`` (default
+    32 MiB) caps an API answer's body and ``max_download_bytes`` (default
+    256 MiB) a download's, counted after decompression (``None``: no cap); a
+    body over its cap raises :class:`ResponseTooLargeError`.
+
+    A client belongs to the event loop it first runs in; using it from another
+    loop raises :class:`FloImgError`.
 
     Use it as ``async with FloImg(...) as client:``.
     """
@@ -93,6 +118,8 @@ class FloImg:
         allow_insecure_http: bool = False,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
         sleep: Sleep | None = None,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
     ) -> None:
         key = _check_api_key(api_key)
         if base_url is None:
@@ -129,6 +156,8 @@ class FloImg:
             ),
             deadline=_check_deadline(deadline),
             sleep=sleep,
+            max_response_bytes=_check_size("max_response_bytes", max_response_bytes),
+            max_download_bytes=_check_size("max_download_bytes", max_download_bytes),
         )
         self._owner = True
         self._bind(sender)
@@ -194,6 +223,8 @@ class FloImg:
             ),
             deadline=old.deadline if deadline is _UNSET else _check_deadline(deadline),
             sleep=old.sleep,
+            max_response_bytes=old.max_response_bytes,
+            max_download_bytes=old.max_download_bytes,
         )
         clone = object.__new__(FloImg)
         clone._base_url = self._base_url

@@ -13,7 +13,10 @@ The tree::
     │   └── ServerError              any other 5xx
     ├── APIConnectionError           no usable answer: DNS, refused, reset, truncated body
     │   ├── APITimeoutError          an attempt (or the whole call's deadline) ran out of time
+    │   │   └── DeadlineExceededError    the call's ``deadline`` (or a wait's timeout) ran out
     │   └── ResponseDecodeError      a complete answer whose body is not what the API promises
+    │       └── ResponseTooLargeError    a body over the size cap for its kind of call
+    ├── LocalFileError               a local file could not be read or written (``.path``)
     └── WaitTimeoutError             ``executions.wait`` gave up; ``.execution`` is the last seen
 
 This module imports nothing else from the package, so any module may import it.
@@ -33,19 +36,21 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "DeadlineExceededError",
     "FloImgError",
     "ForbiddenError",
     "InvalidRequestError",
+    "LocalFileError",
     "NotFoundError",
     "RateLimitedError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "ServerError",
     "UnauthorizedError",
     "WaitTimeoutError",
     "WorkflowFailedError",
     "error_for_status",
     "parse_retry_after",
-    "redact",
 ]
 
 _EXCERPT_CHARS = 200
@@ -154,6 +159,41 @@ class ResponseDecodeError(APIConnectionError):
         super().__init__(message)
         self.status = status
         self.body_excerpt = body_excerpt
+
+
+class DeadlineExceededError(APITimeoutError):
+    """The call's ``deadline`` ran out (retries and their waits included).
+
+    Raised instead of sleeping when the next retry, or a rate-limit wait, could
+    not begin before the deadline. Not retried.
+    """
+
+
+class ResponseTooLargeError(ResponseDecodeError):
+    """A response body was larger than the client accepts for that kind of call.
+
+    API answers are capped by ``FloImg(max_response_bytes=...)`` and downloads
+    by ``max_download_bytes`` (decompressed bytes count, so a compressed "bomb"
+    stops at the cap). Not retried. ``limit`` is the cap that was passed.
+    """
+
+    def __init__(self, message: str, *, status: int, limit: int) -> None:
+        super().__init__(message, status=status)
+        self.limit = limit
+
+
+class LocalFileError(FloImgError):
+    """A local file could not be read or written; ``path`` names it.
+
+    Raised for a download whose destination cannot be written (a folder in the
+    way, disk full, a name too long or with a NUL), and for an upload whose
+    file changed size while it was being sent. Never retried: the server is not
+    at fault. The ``OSError`` (when there is one) is chained as ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class WaitTimeoutError(FloImgError):
@@ -298,33 +338,3 @@ def _str_or_none(value: object) -> str | None:
     if value is None:
         return None
     return value if isinstance(value, str) else str(value)
-
-
-REDACTED = "[redacted]"
-
-
-def redact(error: FloImgError, secret: str) -> FloImgError:
-    """Remove ``secret`` (the API key) from everything an error says; return the error.
-
-    A server may echo the key back in an error body; the SDK must never repeat it
-    in an exception message, a log line or ``details``.
-    """
-    if not secret:
-        return error
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, str):
-            return value.replace(secret, REDACTED)
-        if isinstance(value, dict):
-            return {key: clean(item) for key, item in value.items()}
-        if isinstance(value, list | tuple):
-            return type(value)(clean(item) for item in value)
-        return value
-
-    error.args = tuple(clean(arg) for arg in error.args)
-    if isinstance(error, APIError):
-        error.message = clean(error.message)
-        error.details = clean(error.details)
-    if isinstance(error, ResponseDecodeError):
-        error.body_excerpt = clean(error.body_excerpt)
-    return error

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
+from ._redact import mask_userinfo
 from ._uploads import UploadBody
 
 __all__ = [
@@ -150,6 +151,18 @@ def normalize_base_url(base_url: str, *, allow_insecure_http: bool = False) -> s
         raise TypeError(f"base_url must be a string, got {type(base_url).__name__}")
     text = base_url.strip().rstrip("/")
     parts = urlsplit(text)
+    if "@" in parts.netloc:
+        # The key is the credential; a user:password in the URL would conflict with
+        # it (aiohttp refuses both at once) and be shown wherever the URL is.
+        raise ValueError(
+            f"base_url must not contain a user name or password, got "
+            f"{mask_userinfo(base_url)!r}; the API key authenticates the client"
+        )
+    if any(not ch.isprintable() or ch.isspace() for ch in text):
+        raise ValueError(
+            f"base_url must not contain whitespace or control characters, got {base_url!r}"
+        )
+    base_url = mask_userinfo(base_url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValueError(
             f"base_url must be an absolute http(s) URL such as "

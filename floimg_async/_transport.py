@@ -13,22 +13,29 @@ import functools
 import logging
 import platform
 import random
+import re
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 from tenacity import AsyncRetrying, RetryCallState
+from yarl import URL
 
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
+    DeadlineExceededError,
     FloImgError,
+    NotFoundError,
     RateLimitedError,
+    ResponseTooLargeError,
     error_for_status,
-    redact,
 )
 from ._ratelimit import RateGate
+from ._redact import mask_userinfo, redact, scrub
 from ._request import Request, new_idempotency_key
 from ._retry import RetryPolicy, is_retryable, wait_for
 from ._version import __version__
@@ -40,6 +47,12 @@ logger = logging.getLogger("floimg_async")
 USER_AGENT = (
     f"floimg-async/{__version__} aiohttp/{aiohttp.__version__} Python/{platform.python_version()}"
 )
+
+# Error bodies are read only for their message: the first 64 KiB say all there is.
+ERROR_BODY_BYTES = 64 * 1024
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+DEFAULT_MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024
+
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -97,6 +110,25 @@ class Pool:
         )
         self.closed = False
         self.gate = RateGate()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The event loop the pool's connections belong to, once known."""
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Tie the pool to ``loop`` on first use; refuse any other loop afterwards.
+
+        aiohttp's connections belong to the loop that opened them; using them
+        from another loop fails in obscure ways or hangs.
+        """
+        if self.loop is None:
+            owner = getattr(self._session, "_loop", None) if self._session is not None else None
+            self.loop = owner if isinstance(owner, asyncio.AbstractEventLoop) else loop
+        if self.loop is not loop:
+            raise FloImgError(
+                "this FloImg client is being used from a different event loop than the one "
+                "it first ran in; a client (and its connection pool) belongs to one event "
+                "loop. Create the client inside the loop that uses it (e.g. within the "
+                "coroutine you pass to asyncio.run), one client per loop."
+            )
 
     def get_session(self) -> aiohttp.ClientSession:
         """The session for the API's origin, created on first use inside the running loop."""
@@ -127,7 +159,18 @@ class Pool:
         return public
 
     async def close(self) -> None:
-        """Close the sessions if this pool created them. Idempotent."""
+        """Close the sessions if this pool created them. Idempotent.
+
+        Raises FloImgError when called from another live event loop than the
+        one the pool's connections belong to (they can only be closed there).
+        """
+        if self.loop is not None and self.owns_session and self._session is not None:
+            running = asyncio.get_running_loop()
+            if running is not self.loop and not self.loop.is_closed():
+                raise FloImgError(
+                    "close() was called from a different event loop than the one this "
+                    "FloImg client runs in; close it in its own loop"
+                )
         self.closed = True
         public, self._public_session = self._public_session, None
         session, self._session = self._session, None
@@ -189,9 +232,15 @@ class Sender:
         deadline: float | None,
         sleep: Sleep | None,
         rand: Callable[[], float] = random.random,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
     ) -> None:
         self.pool = pool
         self.base_url = base_url
+        self.max_response_bytes = max_response_bytes
+        self.max_download_bytes = max_download_bytes
+        # A base URL without a version segment is the usual cause of 404 everywhere.
+        self._unversioned = re.search(r"/v\d+$", urlsplit(base_url).path) is None
         self.closed = False
         self.timeout = timeout
         self.policy = policy
@@ -200,10 +249,10 @@ class Sender:
         self._rand = rand
 
     def send(
-        self, request: Request, *, deadline_at: float | None = None
+        self, request: Request, *, limit: int | None, deadline_at: float | None = None
     ) -> Coroutine[Any, Any, Response]:
-        """Send ``request`` with retries; return the 2xx response or raise a FloImgError."""
-        return self._send(request, _read_response, None, deadline_at)
+        """Send ``request`` with retries; return the 2xx response (body up to ``limit``)."""
+        return self._send(request, reader(limit), None, deadline_at)
 
     def send_with(
         self, request: Request, consume: Consumer[T], *, deadline_at: float | None = None
@@ -239,6 +288,8 @@ class Sender:
         if request.method == "POST" and request.idempotency_key is None:
             request = request._replace(idempotency_key=new_idempotency_key())
         loop = asyncio.get_running_loop()
+        if self.pool.loop is not loop:
+            self.pool.bind(loop)
         if deadline_at is None and self.deadline is not None:
             deadline_at = loop.time() + self.deadline
         call = _Call(request, consume, decode, deadline_at, loop)
@@ -270,7 +321,7 @@ class Sender:
         return await self._attempt(call)
 
     def _retryable(self, call: _Call[Any], error: BaseException) -> bool:
-        if not is_retryable(error, self.policy):
+        if self.closed or self.pool.closed or not is_retryable(error, self.policy):
             return False
         upload = call.request.upload
         return upload is None or upload.can_retry
@@ -284,14 +335,14 @@ class Sender:
         pool = self.pool
         now = loop.time()
         if now < pool.gate.hold_until:
-            delay = pool.gate.delay(now)
+            delay = min(pool.gate.delay(now), self.policy.max_retry_after)
             if delay > 0:
                 await self._wait_for_gate(request, delay, deadline_at)
         timeout = self.timeout
         if deadline_at is not None:
             remaining = deadline_at - loop.time()
             if remaining <= 0:
-                raise APITimeoutError(f"{request.what}: the call's deadline passed")
+                raise DeadlineExceededError(f"{request.what}: the call's deadline passed")
             if timeout.total is None or remaining < timeout.total:
                 timeout = attrs.evolve(timeout, total=remaining)
         if request.authenticated:
@@ -326,16 +377,18 @@ class Sender:
             ) as resp:
                 status = resp.status
                 if status >= 400:
-                    body = await resp.read()
+                    body = await read_capped(resp, ERROR_BODY_BYTES, truncate=True)
                     api_error = error_for_status(status, resp.headers, body)
                     if debug:
                         self._log_attempt(request, attempt, status, started, resp.headers)
                     if isinstance(api_error, RateLimitedError):
                         self._close_gate(api_error.retry_after, resp.headers)
+                    elif isinstance(api_error, NotFoundError) and self._unversioned:
+                        _hint_missing_version(api_error, request, url, self.base_url)
                     raise api_error
                 decode = call.decode
                 if decode is not None:
-                    result = decode(await resp.read(), status)
+                    result = decode(await read_capped(resp, self.max_response_bytes), status)
                 else:
                     assert call.consume is not None
                     result = await call.consume(resp)
@@ -343,12 +396,22 @@ class Sender:
                     self._log_attempt(request, attempt, status, started, resp.headers)
                 return result
         except FloImgError as exc:
-            # Servers may echo the key back: in an error body, in a body that
-            # does not decode. Nothing the SDK raises repeats it.
-            redact(exc, self.pool.secret)
+            # Servers may echo the key back: in an error body, in a header, in a
+            # body that does not decode. Nothing the SDK raises repeats it.
+            if stream is not None and stream.failure is not None and exc is not stream.failure:
+                raise redact(stream.failure, pool.secret) from None
+            redact(exc, pool.secret, clean_aiohttp)
             raise
         except _CONNECTION_ERRORS as exc:
-            error = redact(_translate(exc, request, timeout.total), self.pool.secret)
+            if stream is not None and stream.failure is not None:
+                # The upload's own file changed under it: not the network's fault.
+                raise redact(stream.failure, pool.secret) from None
+            redact(exc, pool.secret, clean_aiohttp)
+            if self.closed or pool.closed:
+                raise FloImgError(
+                    f"{request.what}: the FloImg client was closed while this call was running"
+                ) from exc
+            error = redact(_translate(exc, request, timeout.total), pool.secret)
             upload = request.upload
             if upload is not None and not upload.can_retry:
                 error = APIConnectionError(
@@ -359,6 +422,23 @@ class Sender:
             if debug:
                 self._log_attempt(request, attempt, None, started, None, error)
             raise error from exc
+        except asyncio.CancelledError:
+            # close() cancels the calls that wait for a pooled connection; a task that
+            # nobody cancelled gets a FloImgError saying so, not a bare CancelledError.
+            if (self.closed or pool.closed) and not _being_cancelled():
+                raise FloImgError(
+                    f"{request.what}: the FloImg client was closed while this call "
+                    "waited for a connection"
+                ) from None
+            raise
+        except ValueError as exc:
+            # aiohttp refuses some URLs with ValueError (a redirect to a URL with a
+            # password while the request carries the key, say). Not retried.
+            redact(exc, pool.secret, clean_aiohttp)
+            raise FloImgError(
+                f"{request.what}: the request could not be sent to "
+                f"{mask_userinfo(url)} ({scrub(str(exc), pool.secret)})"
+            ) from exc
         except RuntimeError as exc:
             # aiohttp raises RuntimeError for a session the caller already closed.
             raise FloImgError(
@@ -375,7 +455,7 @@ class Sender:
         if deadline_at is not None:
             loop = asyncio.get_running_loop()
             if loop.time() + delay > deadline_at:
-                raise APITimeoutError(
+                raise DeadlineExceededError(
                     f"{request.what}: the API asked to wait {delay:.1f}s (rate limit), "
                     "longer than the call's deadline allows"
                 )
@@ -424,7 +504,7 @@ class Sender:
             logger.info(
                 "retrying %s %s in %.2fs (attempt %d failed: %s)",
                 request.method,
-                request.path,
+                mask_userinfo(request.path),
                 state.upcoming_sleep,
                 state.attempt_number,
                 outcome.exception(),
@@ -442,7 +522,7 @@ class Sender:
             and state.attempt_number <= self.policy.max_retries
             and is_retryable(error, self.policy)
         ):
-            raise APITimeoutError(
+            raise DeadlineExceededError(
                 f"{request.what}: gave up after {state.attempt_number} attempt(s) to stay "
                 f"within the call's deadline; last error: {error}"
             ) from error
@@ -460,10 +540,12 @@ class Sender:
         if logger.isEnabledFor(logging.DEBUG):
             elapsed = asyncio.get_running_loop().time() - started
             request_id = headers.get("x-request-id") if headers is not None else None
+            if request_id is not None:
+                request_id = scrub(request_id, self.pool.secret)
             logger.debug(
                 "%s %s -> %s attempt=%d elapsed=%.3fs request_id=%s%s",
                 request.method,
-                request.path,
+                mask_userinfo(request.path),
                 status if status is not None else "no response",
                 attempt,
                 elapsed,
@@ -472,5 +554,103 @@ class Sender:
             )
 
 
-async def _read_response(resp: aiohttp.ClientResponse) -> Response:
-    return Response(resp.status, resp.headers, await resp.read())
+async def read_capped(
+    resp: aiohttp.ClientResponse, limit: int | None, *, truncate: bool = False
+) -> bytes:
+    """Read a body, decompressed, but never more than ``limit`` bytes of it.
+
+    Over the limit: raise ResponseTooLargeError, or with ``truncate`` return the
+    first ``limit`` bytes (error bodies, read only for their message). aiohttp
+    inflates compressed bodies in bounded chunks, so a gzip bomb stops at the cap.
+    """
+    length = resp.content_length
+    if limit is None or (
+        length is not None and length <= limit and "Content-Encoding" not in resp.headers
+    ):
+        return await resp.read()  # the common case: a small, plain body of known size
+    if length is not None and length > limit and not truncate:
+        raise _too_large(resp.status, limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            if truncate:
+                chunks.append(chunk[: len(chunk) - (size - limit)])
+                break
+            raise _too_large(resp.status, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(status: int, limit: int) -> ResponseTooLargeError:
+    return ResponseTooLargeError(
+        f"the response body is larger than {limit} bytes, the most this client accepts "
+        "for this kind of call; raise it with FloImg(max_response_bytes=...) for API "
+        "calls or max_download_bytes=... for downloads (None: no limit)",
+        status=status,
+        limit=limit,
+    )
+
+
+def _being_cancelled() -> bool:
+    """Whether someone asked to cancel the running task (Python 3.11+; else assume so)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return cancelling is None or bool(cancelling())
+
+
+def _hint_missing_version(error: FloImgError, request: Request, url: str, base_url: str) -> None:
+    """A 404 under a base URL without ``/v1``: say so, and show the URL tried."""
+    assert isinstance(error, NotFoundError)
+    error.message = (
+        f"{error.message} — {request.method} {mask_userinfo(url)} was not found. If every "
+        f"call fails like this, base_url {mask_userinfo(base_url)!r} probably lacks the API "
+        f"version: try {mask_userinfo(base_url)}/v1"
+    )
+    error.args = (error.message,)
+
+
+def clean_aiohttp(exc: BaseException, scrub_text: Callable[[str], str]) -> None:
+    """Scrub what aiohttp's exceptions carry besides their message.
+
+    A ``ClientResponseError`` (a redirect loop's ``TooManyRedirects``, say)
+    holds the request's headers, the key among them, in ``request_info`` and in
+    every response of ``history``: rebuilt without them.
+    """
+    if isinstance(exc, aiohttp.ClientResponseError):
+        info = exc.request_info
+        if info is not None:
+            exc.request_info = aiohttp.RequestInfo(
+                URL(scrub_text(str(info.url))),
+                info.method,
+                _scrub_all(info.headers, scrub_text),
+                URL(scrub_text(str(info.real_url))),
+            )
+        exc.history = ()
+        if exc.headers is not None:
+            exc.headers = _scrub_all(exc.headers, scrub_text)
+    for name, value in list(getattr(exc, "__dict__", {}).items()):
+        if isinstance(value, URL):
+            cleaned = scrub_text(str(value))
+            if cleaned != str(value):
+                setattr(exc, name, URL(cleaned))
+
+
+def _scrub_all(headers: Any, scrub_text: Callable[[str], str]) -> CIMultiDictProxy[str]:
+    return CIMultiDictProxy(
+        CIMultiDict(
+            (name, scrub_text(value))
+            for name, value in headers.items()
+            if name.lower() not in {"authorization", "proxy-authorization"}
+        )
+    )
+
+
+def reader(limit: int | None) -> Consumer[Response]:
+    """A consumer that reads the whole body (up to ``limit`` bytes) into a Response."""
+
+    async def read(resp: aiohttp.ClientResponse) -> Response:
+        return Response(resp.status, resp.headers, await read_capped(resp, limit))
+
+    return read

@@ -9,7 +9,14 @@ from typing import Any
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result
 
-from .._errors import APITimeoutError, WaitTimeoutError, WorkflowFailedError
+from .._errors import (
+    APITimeoutError,
+    DeadlineExceededError,
+    FloImgError,
+    RateLimitedError,
+    WaitTimeoutError,
+    WorkflowFailedError,
+)
 from .._models import Execution, ExecutionStatus
 from .._request import Request, path, segment
 from ._base import Resource
@@ -121,8 +128,8 @@ class Executions(Resource):
         )
         try:
             final: Execution | None = await retrying(poll)
-        except APITimeoutError as exc:
-            if deadline_at is None or loop.time() < deadline_at:
+        except (APITimeoutError, RateLimitedError) as exc:
+            if deadline_at is None or not _ended_by_deadline(exc, deadline_at, loop.time()):
                 raise
             final = None
             cause: BaseException | None = exc
@@ -138,6 +145,15 @@ class Executions(Resource):
         if final.status is not ExecutionStatus.COMPLETED:
             raise failure_of(final)
         return final
+
+
+def _ended_by_deadline(error: FloImgError, deadline_at: float, now: float) -> bool:
+    """Whether the wait's own timeout is what stopped a poll that failed with ``error``."""
+    if isinstance(error, DeadlineExceededError) or now >= deadline_at:
+        return True
+    # A Retry-After reaching past the timeout (even one too long to honour at all).
+    asked = error.retry_after if isinstance(error, RateLimitedError) else None
+    return asked is not None and now + asked >= deadline_at
 
 
 def _not_terminal(execution: Execution) -> bool:

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import os
+import unicodedata
 import uuid
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import aiohttp
 
+from .._convert import load_json
+from .._errors import (
+    LocalFileError,
+    ResponseDecodeError,
+    ResponseTooLargeError,
+    error_for_status,
+    excerpt,
+)
 from .._models import ExecutionOutput, Image
 from .._pagination import AsyncPager
+from .._redact import mask_userinfo
 from .._request import (
     Request,
     origin_of,
@@ -89,12 +99,16 @@ class Images(Resource):
         return await self._call(request, Image)
 
     async def delete(self, image_id: str) -> bool:
-        """Delete an image; returns the API's ``deleted`` flag (one request)."""
+        """Delete an image; return whether the API says it was deleted (one request).
+
+        A 204 or an empty body counts as deleted. ``{"deleted": false}`` (or
+        ``"false"``) returns False. A 2xx body that carries an error envelope
+        raises that error; any other body raises :class:`ResponseDecodeError`.
+        """
         request = Request(
             "DELETE", path("storage", "images", segment(image_id, "image_id")), what="images.delete"
         )
-        data = await self._call_json(request)
-        return bool(data.get("deleted", True)) if isinstance(data, dict) else True
+        return await self._sender.send_decoded(request, _deleted)
 
     async def download(
         self, image: Image | ExecutionOutput | str, dest: str | os.PathLike[str] | None = None
@@ -106,25 +120,64 @@ class Images(Resource):
         only when the URL is on the API's own origin. With ``dest`` the file is
         written to a temporary name beside it and renamed when complete, so a
         failed or cancelled download leaves no partial file. An existing
-        directory as ``dest`` receives the file under the URL's file name.
+        directory as ``dest``, or a ``dest`` ending in a path separator (created
+        when missing), receives the file under the URL's file name. A body over
+        ``max_download_bytes`` raises :class:`ResponseTooLargeError`; a local
+        file that cannot be written raises :class:`LocalFileError` (never
+        retried). One request, plus retries.
         """
         url = _url_of(image)
         sender = self._sender
         absolute = urljoin(sender.base_url + "/", url)
-        if urlsplit(absolute).scheme not in {"http", "https"}:
-            raise ValueError(f"cannot download {url!r}: only http(s) URLs are supported")
+        parts = urlsplit(absolute)
+        if parts.scheme not in {"http", "https"}:
+            raise ValueError(
+                f"cannot download {mask_userinfo(url)!r}: only http(s) URLs are supported"
+            )
         same_origin = origin_of(absolute) == origin_of(sender.base_url)
+        if same_origin and (parts.username is not None or parts.password is not None):
+            # The API key is the credential on the API's origin; aiohttp cannot send both.
+            raise ValueError(
+                f"cannot download {mask_userinfo(url)!r}: a URL on the API's origin must not "
+                "carry a user name or password"
+            )
         request = Request("GET", absolute, what="images.download", authenticated=same_origin)
+        limit = sender.max_download_bytes
         if dest is None:
-            response = await sender.send(request)
+            response = await sender.send(request, limit=limit)
             return response.body
-        target = _target_path(Path(dest), absolute)
+        target = _target_path(dest, absolute)
 
         async def save(resp: aiohttp.ClientResponse) -> Path:
-            await _stream_to(resp, target)
+            await _stream_to(resp, target, limit)
             return target
 
         return await sender.send_with(request, save)
+
+
+def _deleted(body: bytes, status: int) -> bool:
+    """Read a delete's answer: True/False from ``deleted``, True for an empty body."""
+    if status == 204 or not body.strip():
+        return True
+    data = load_json(body, what="images.delete", status=status)
+    if isinstance(data, dict):
+        if "error" in data:
+            raise error_for_status(status, {}, body)
+        flag = data.get("deleted", True)
+        if isinstance(flag, bool):
+            return flag
+        if isinstance(flag, str) and flag.strip().lower() in {"true", "false"}:
+            return flag.strip().lower() == "true"
+        raise ResponseDecodeError(
+            f"the API's images.delete response has a 'deleted' that is not true or false: {flag!r}",
+            status=status,
+            body_excerpt=excerpt(body),
+        )
+    raise ResponseDecodeError(
+        "the API's images.delete response is not a JSON object",
+        status=status,
+        body_excerpt=excerpt(body),
+    )
 
 
 def _url_of(image: Image | ExecutionOutput | str) -> str:
@@ -141,30 +194,89 @@ def _url_of(image: Image | ExecutionOutput | str) -> str:
     return url
 
 
-def _target_path(dest: Path, url: str) -> Path:
-    if dest.is_dir():
-        name = Path(unquote(urlsplit(url).path)).name
-        if name in {"", ".", ".."}:
-            raise ValueError(f"cannot name a file after {url!r}; give dest as a file path")
-        return dest / name
-    if not dest.parent.is_dir():
-        raise ValueError(f"cannot download to {str(dest)!r}: its folder does not exist")
-    return dest
+def _target_path(dest: str | os.PathLike[str], url: str) -> Path:
+    """Where a download goes: ``dest`` itself, or inside it when it is a folder."""
+    raw = os.fspath(dest)
+    if not isinstance(raw, str):
+        raise TypeError(f"dest must be a str or os.PathLike[str] path, got {type(raw).__name__}")
+    if "\0" in raw:
+        raise ValueError(f"cannot download to {raw!r}: the path contains a NUL character")
+    seps = (os.sep, os.altsep) if os.altsep else (os.sep,)
+    folder = Path(raw)
+    if raw.endswith(seps):
+        # "images/" names a folder even when it does not exist yet.
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LocalFileError(
+                f"cannot create the download folder {raw!r}: {exc.strerror or exc}", path=raw
+            ) from exc
+    elif not folder.is_dir():
+        if not folder.parent.is_dir():
+            raise ValueError(f"cannot download to {raw!r}: its folder does not exist")
+        return folder
+    name = Path(unquote(urlsplit(url).path)).name
+    if name in {"", ".", ".."} or any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise ValueError(
+            f"cannot name a file after {mask_userinfo(url)!r}; give dest as a file path"
+        )
+    return folder / name
 
 
-async def _stream_to(resp: aiohttp.ClientResponse, target: Path) -> None:
-    """Write the body to a temporary file beside ``target``, then rename it into place."""
+def _partial_name(target: Path) -> Path:
+    """A hidden temporary name beside ``target``, short enough for any file system."""
+    stem = target.name
+    # Names are limited to 255 bytes: keep room for the dot, the random tag and .part.
+    while len(stem.encode()) > 200:
+        stem = stem[:-1]
+    return target.with_name(f".{stem}.{uuid.uuid4().hex[:8]}.part")
+
+
+async def _stream_to(resp: aiohttp.ClientResponse, target: Path, limit: int | None) -> None:
+    """Write the body to a temporary file beside ``target``, then rename it into place.
+
+    Local file errors become LocalFileError (not retried: the server is not at
+    fault); errors reading the response stay connection errors (retried).
+    """
     loop = asyncio.get_running_loop()
-    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    partial = _partial_name(target)
     # Opened here, not in a worker thread: one syscall, and a cancellation can then
     # never land between the file's creation and the cleanup that removes it.
-    handle = partial.open("wb")
     try:
+        handle = partial.open("wb")
+    except OSError as exc:
+        raise _file_error(target, exc) from exc
+    try:
+        size = 0
         async for chunk in resp.content.iter_chunked(CHUNK_SIZE):
-            await loop.run_in_executor(None, handle.write, chunk)
-        await loop.run_in_executor(None, handle.close)
-        await loop.run_in_executor(None, os.replace, partial, target)
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise ResponseTooLargeError(
+                    f"the download is larger than max_download_bytes={limit}; raise it with "
+                    "FloImg(max_download_bytes=...) (None: no limit)",
+                    status=resp.status,
+                    limit=limit,
+                )
+            try:
+                await loop.run_in_executor(None, handle.write, chunk)
+            except OSError as exc:
+                raise _file_error(target, exc) from exc
+        try:
+            await loop.run_in_executor(None, handle.close)
+            await loop.run_in_executor(None, os.replace, partial, target)
+        except OSError as exc:
+            raise _file_error(target, exc) from exc
     except BaseException:
         handle.close()
         partial.unlink(missing_ok=True)
         raise
+
+
+def _file_error(target: Path, exc: OSError) -> LocalFileError:
+    reason = exc.strerror or str(exc)
+    if isinstance(exc, IsADirectoryError) or target.is_dir():
+        reason = f"{reason} (a folder of that name is in the way)"
+    return LocalFileError(
+        f"cannot write the download to {str(target)!r}: {reason}; not retried",
+        path=str(target),
+    )

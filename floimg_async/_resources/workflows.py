@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from .._errors import FloImgError, WaitTimeoutError, WorkflowFailedError
+from .._errors import WaitTimeoutError, WorkflowFailedError
 from .._models import Execution, ExecutionStatus, RunResult, Workflow, WorkflowSummary
 from .._pagination import AsyncPager
 from .._request import (
@@ -169,6 +169,12 @@ class Workflows(Resource):
                     except StopAsyncIteration:
                         exhausted = True
                         break
+                    except Exception as exc:
+                        # The caller's iterable failed: report it as a failed item and
+                        # read no further (a broken iterator cannot be resumed).
+                        exhausted = True
+                        yield RunResult(index, {}, None, exc)
+                        break
                     task = asyncio.ensure_future(
                         self._run_one(workflow_id, index, parameters, timeout)
                     )
@@ -206,7 +212,7 @@ class Workflows(Resource):
             return RunResult(index, checked, execution, None)
         except (WorkflowFailedError, WaitTimeoutError) as exc:
             return RunResult(index, _as_mapping(parameters), exc.execution or execution, exc)
-        except (FloImgError, TypeError, ValueError) as exc:
+        except Exception as exc:  # every failure is yielded, whatever it is
             return RunResult(index, _as_mapping(parameters), execution, exc)
 
     async def _start(
