@@ -156,9 +156,9 @@ class _PageIterator(AsyncIterator[Page[T]]):
             page = await self._fetch(self._offset, self._limit())
         count = len(page.items)
         last, self._last = self._last, page.items
-        if count and last and page.items[0] == last[0] and page.items == last:
-            # The same page again: the server ignores offset (or loops). Stop rather
-            # than yield the same items forever.
+        if count and last and page.items[0] == last[0] and page.items == last[:count]:
+            # The same page again (or its start, when the limit shrank): the server
+            # ignores offset, or loops. Stop rather than yield the same items forever.
             self._done = True
             raise StopAsyncIteration
         if self._left is not None and count >= self._left:

@@ -69,7 +69,7 @@ def scrub_value(value: Any, secret: str, depth: int = 0) -> Any:
             scrub(k, secret) if isinstance(k, str) else k: scrub_value(v, secret, depth + 1)
             for k, v in value.items()
         }
-    if isinstance(value, list | tuple):
+    if type(value) is list or type(value) is tuple:  # not named tuples: cleaners own those
         if depth >= MAX_DEPTH:
             return TRUNCATED
         items = [scrub_value(item, secret, depth + 1) for item in value]
@@ -129,9 +129,9 @@ def redact(error: BaseException, secret: str, cleaner: Cleaner | None = None) ->
         if id(exc) in seen:
             continue
         seen.add(id(exc))
-        _clean_one(exc, secret)
         if cleaner is not None:
             cleaner(exc, text)
+        _clean_one(exc, secret)
         for linked in (exc.__cause__, exc.__context__):
             if linked is not None:
                 todo.append(linked)

@@ -628,6 +628,8 @@ def clean_aiohttp(exc: BaseException, scrub_text: Callable[[str], str]) -> None:
                 URL(scrub_text(str(info.real_url))),
             )
         exc.history = ()
+        if len(exc.args) >= 2 and exc.args[0] is info:  # (request_info, history, ...)
+            exc.args = (exc.request_info, (), *exc.args[2:])
         if exc.headers is not None:
             exc.headers = _scrub_all(exc.headers, scrub_text)
     for name, value in list(getattr(exc, "__dict__", {}).items()):

@@ -203,18 +203,18 @@ def _target_path(dest: str | os.PathLike[str], url: str) -> Path:
         raise ValueError(f"cannot download to {raw!r}: the path contains a NUL character")
     seps = (os.sep, os.altsep) if os.altsep else (os.sep,)
     folder = Path(raw)
-    if raw.endswith(seps):
-        # "images/" names a folder even when it does not exist yet.
-        try:
+    try:
+        if raw.endswith(seps):
+            # "images/" names a folder even when it does not exist yet.
             folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise LocalFileError(
-                f"cannot create the download folder {raw!r}: {exc.strerror or exc}", path=raw
-            ) from exc
-    elif not folder.is_dir():
-        if not folder.parent.is_dir():
-            raise ValueError(f"cannot download to {raw!r}: its folder does not exist")
-        return folder
+        elif not folder.is_dir():
+            if not folder.parent.is_dir():
+                raise ValueError(f"cannot download to {raw!r}: its folder does not exist")
+            return folder
+    except OSError as exc:  # a name too long, a file where a folder should be, …
+        raise LocalFileError(
+            f"cannot download to {raw!r}: {exc.strerror or exc}; not retried", path=raw
+        ) from exc
     name = Path(unquote(urlsplit(url).path)).name
     if name in {"", ".", ".."} or any(unicodedata.category(ch) == "Cc" for ch in name):
         raise ValueError(
