@@ -195,9 +195,9 @@ async def test_run_many_yields_a_failing_parameter_iterator_and_stops(
         yield {"n": 1}
         raise RuntimeError("the input file went away")
 
-    async with FloImg(API_KEY, base_url=server.base_url) as client:
-        async with aclosing(client.workflows.run_many("wf_1", sets(), concurrency=1)) as runs:
-            results = [r async for r in runs]
+    client = FloImg(API_KEY, base_url=server.base_url)
+    async with client, aclosing(client.workflows.run_many("wf_1", sets(), concurrency=1)) as runs:
+        results = [r async for r in runs]
     assert [r.ok for r in results] == [True, True, False]
     assert isinstance(results[-1].error, RuntimeError) and results[-1].index == 2
 
