@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
-
+from ._aiohttp import USER_AGENT, AiohttpTransport, check_session, check_timeout
 from ._errors import FloImgError
 from ._request import DEFAULT_BASE_URL, normalize_base_url
 from ._resources.executions import Executions
@@ -15,14 +15,18 @@ from ._resources.images import Images
 from ._resources.projects import Projects
 from ._resources.workflows import Workflows
 from ._retry import RetryPolicy
-from ._transport import (
+from ._sender import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
-    USER_AGENT,
-    Pool,
+    ClientStats,
     Sender,
+    Shared,
     Sleep,
 )
+from .transports import Transport
+
+if TYPE_CHECKING:  # only for the constructor's signature: aiohttp is imported by _aiohttp
+    import aiohttp
 
 __all__ = ["FloImg"]
 
@@ -46,14 +50,6 @@ def _check_api_key(api_key: str | None) -> str:
             "(a copy-paste accident?); check it"
         )
     return key
-
-
-def _check_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
-    if isinstance(timeout, aiohttp.ClientTimeout):
-        return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
-    return aiohttp.ClientTimeout(total=float(timeout))
 
 
 def _check_retries(max_retries: int) -> int:
@@ -98,6 +94,11 @@ class FloImg:
     256 MiB) a download's, counted after decompression (``None``: no cap); a
     body over its cap raises :class:`ResponseTooLargeError`.
 
+    ``transport`` replaces the aiohttp transport (e.g. a
+    :class:`~floimg_async.transports.MockTransport` in tests; then ``session``
+    and ``trace_configs`` do not apply). ``client.stats`` counts requests,
+    retries and rate-limit events.
+
     A client belongs to the event loop it first runs in; using it from another
     loop raises :class:`FloImgError`.
 
@@ -120,6 +121,7 @@ class FloImg:
         sleep: Sleep | None = None,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         max_download_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
+        transport: Transport | None = None,
     ) -> None:
         key = _check_api_key(api_key)
         if base_url is None:
@@ -127,30 +129,33 @@ class FloImg:
         elif not isinstance(base_url, str) or not base_url.strip():
             raise ValueError(f"base_url must be a non-empty URL, got {base_url!r}")
         self._base_url = normalize_base_url(base_url, allow_insecure_http=allow_insecure_http)
-        if session is not None and not isinstance(session, aiohttp.ClientSession):
-            raise TypeError(
-                f"session must be an aiohttp.ClientSession, got {type(session).__name__}"
-            )
         if isinstance(max_connections, bool) or not isinstance(max_connections, int):
             raise TypeError(f"max_connections must be an int, got {max_connections!r}")
         if max_connections < 1:
             raise ValueError(f"max_connections must be >= 1, got {max_connections}")
         if not max_retry_after >= 0:
             raise ValueError(f"max_retry_after must be >= 0 seconds, got {max_retry_after!r}")
-        pool = Pool(
-            session=session,
-            max_connections=max_connections,
-            trace_configs=trace_configs,
-            headers={
-                "Authorization": f"Bearer {key}",
-                "User-Agent": USER_AGENT,
-                "Accept": "application/json",
-            },
-        )
+        if transport is None:
+            transport = AiohttpTransport(
+                session=check_session(session),
+                max_connections=max_connections,
+                trace_configs=trace_configs,
+                headers={
+                    "Authorization": f"Bearer {key}",
+                    "User-Agent": USER_AGENT,
+                    "Accept": "application/json",
+                },
+            )
+        elif session is not None or trace_configs is not None:
+            raise ValueError("pass either transport= or session=/trace_configs=, not both")
+        elif not isinstance(transport, Transport):
+            raise TypeError(
+                f"transport must provide send() and aclose(), got {type(transport).__name__}"
+            )
         sender = Sender(
-            pool,
+            Shared(transport, key),
             base_url=self._base_url,
-            timeout=_check_timeout(timeout),
+            timeout=check_timeout(timeout),
             policy=RetryPolicy(
                 max_retries=_check_retries(max_retries), max_retry_after=float(max_retry_after)
             ),
@@ -181,7 +186,8 @@ class FloImg:
     @property
     def timeout(self) -> aiohttp.ClientTimeout:
         """The timeout of one HTTP attempt."""
-        return self._sender.timeout
+        timeout: aiohttp.ClientTimeout = self._sender.timeout
+        return timeout
 
     @property
     def max_retries(self) -> int:
@@ -196,7 +202,15 @@ class FloImg:
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called (on this client or the one it was derived from)."""
-        return self._sender.closed or self._sender.pool.closed
+        return self._sender.closed or self._sender.shared.closed
+
+    @property
+    def stats(self) -> ClientStats:
+        """Live counters: HTTP requests sent, retries, 429s and rate-limit waits.
+
+        Shared with the clients :meth:`with_options` derives from this one.
+        """
+        return self._sender.shared.stats
 
     def with_options(
         self,
@@ -212,9 +226,9 @@ class FloImg:
         """
         old = self._sender
         sender = Sender(
-            old.pool,
+            old.shared,
             base_url=old.base_url,
-            timeout=old.timeout if timeout is _UNSET else _check_timeout(timeout),
+            timeout=old.timeout if timeout is _UNSET else check_timeout(timeout),
             policy=old.policy
             if max_retries is _UNSET
             else RetryPolicy(
@@ -226,8 +240,7 @@ class FloImg:
             max_response_bytes=old.max_response_bytes,
             max_download_bytes=old.max_download_bytes,
         )
-        clone = object.__new__(FloImg)
-        clone._base_url = self._base_url
+        clone = copy.copy(self)
         clone._owner = False
         clone._bind(sender)
         return clone
@@ -239,7 +252,8 @@ class FloImg:
         """
         self._sender.closed = True
         if self._owner:
-            await self._sender.pool.close()
+            await self._sender.shared.transport.aclose()
+            self._sender.shared.closed = True
 
     async def __aenter__(self) -> FloImg:
         if self.closed:

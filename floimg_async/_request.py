@@ -12,13 +12,14 @@ import re
 import uuid
 from collections.abc import Mapping
 from typing import Any, NamedTuple
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from ._redact import mask_userinfo
 from ._uploads import UploadBody
 
 __all__ = [
     "Request",
+    "download_request",
     "json_body",
     "new_idempotency_key",
     "normalize_base_url",
@@ -189,3 +190,23 @@ def origin_of(url: str) -> tuple[str, str, int]:
     if port is None:
         port = 443 if scheme == "https" else 80
     return scheme, (parts.hostname or "").lower(), port
+
+
+def download_request(url: str, base_url: str) -> Request:
+    """The request that fetches an image at ``url`` (absolute, or relative to the API).
+
+    Carries the API key only when the URL is on the API's origin. Raises
+    ``ValueError`` for a non-http(s) URL, and for a URL on the API's origin
+    with a user name or password (the key is the credential there).
+    """
+    absolute = urljoin(base_url + "/", url)
+    parts = urlsplit(absolute)
+    if parts.scheme not in {"http", "https"}:
+        raise ValueError(f"cannot download {mask_userinfo(url)!r}: only http(s) URLs are supported")
+    same_origin = origin_of(absolute) == origin_of(base_url)
+    if same_origin and (parts.username is not None or parts.password is not None):
+        raise ValueError(
+            f"cannot download {mask_userinfo(url)!r}: a URL on the API's origin must not "
+            "carry a user name or password"
+        )
+    return Request("GET", absolute, what="images.download", authenticated=same_origin)

@@ -17,15 +17,18 @@ import re
 import threading
 import unicodedata
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from pathlib import Path
 from typing import IO, Any
 
 from ._errors import LocalFileError
 
-__all__ = ["CHUNK_SIZE", "BodyStream", "UploadBody", "UploadSource"]
+__all__ = ["CHUNK_SIZE", "BodyStream", "Progress", "UploadBody", "UploadSource"]
 
 CHUNK_SIZE = 512 * 1024
+
+Progress = Callable[[int, "int | None"], object]
+"""``on_progress(bytes_done, bytes_total)``: bytes_total is None when the size is unknown."""
 
 UploadSource = (
     str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes] | AsyncIterable[bytes]
@@ -179,9 +182,13 @@ class UploadBody:
         """Whether another attempt could send the whole body again."""
         return self.replayable or not self.started
 
-    def open(self) -> BodyStream:
-        """A fresh stream of the whole body for one attempt; ``close()`` it afterwards."""
-        return BodyStream(self)
+    def open(self, on_progress: Progress | None = None) -> BodyStream:
+        """A fresh stream of the whole body for one attempt; ``close()`` it afterwards.
+
+        ``on_progress(bytes_done, bytes_total)`` is called as file bytes go out
+        (``bytes_total`` is None for a source of unknown size).
+        """
+        return BodyStream(self, on_progress)
 
 
 class BodyStream(AsyncIterator[bytes]):
@@ -191,16 +198,19 @@ class BodyStream(AsyncIterator[bytes]):
     writer task is abandoned halfway, and closing releases the file at once.
     """
 
-    def __init__(self, body: UploadBody) -> None:
+    def __init__(self, body: UploadBody, on_progress: Progress | None = None) -> None:
         self._body = body
+        self._on_progress = on_progress
         self._stage = 0  # 0: head, 1: file, 2: tail, 3: done
         self._file: IO[bytes] | None = None
         self._own_file = False
         self._source: AsyncIterator[bytes] | None = None
         self._closed = False
         self._sent = 0  # file bytes sent so far, checked against the size announced
-        self.failure: LocalFileError | None = None
-        """Why the stream stopped, when the local source is at fault (not the network)."""
+        self._done = 0  # file bytes handed on, for on_progress
+        self.failure: BaseException | None = None
+        """Why the stream stopped, when the local side is at fault (not the network):
+        the file changed size, or the progress callback raised."""
         # close() may run while an executor thread is opening the file; the lock
         # makes sure whichever comes second closes it.
         self._lock = threading.Lock()
@@ -216,6 +226,15 @@ class BodyStream(AsyncIterator[bytes]):
             chunk = await self._next_chunk()
             if chunk:
                 body.started = True
+                if self._on_progress is not None:
+                    self._done += len(chunk)
+                    try:
+                        self._on_progress(self._done, body.size)
+                    except Exception as exc:
+                        # The caller's callback failed: surface its error as it is,
+                        # not as the connection error the HTTP library would make of it.
+                        self.failure = exc
+                        raise
                 return chunk
             self._stage = 2
         self._stage = 3

@@ -65,11 +65,12 @@ def test_bad_settings_are_value_errors(kwargs: dict[str, float]) -> None:
 
 async def test_session_is_created_lazily_and_closed_by_close() -> None:
     client = FloImg(API_KEY, base_url=BASE_URL)
-    assert client._sender.pool._session is None  # nothing created outside a running call
+    # Nothing is created outside a running call.
+    assert client._sender.shared.transport._session is None
     with aioresponses() as mock:
         mock.get(WF_URL, payload={"id": "wf_1"})
         await client.workflows.get("wf_1")
-    session = client._sender.pool._session
+    session = client._sender.shared.transport._session
     assert session is not None and not session.closed
     await client.close()
     assert session.closed
@@ -97,7 +98,7 @@ async def test_external_session_is_used_and_never_closed() -> None:
 
 async def test_with_options_shares_the_pool_and_overrides_settings(client: FloImg) -> None:
     quick = client.with_options(timeout=2.5, max_retries=0, deadline=9)
-    assert quick._sender.pool is client._sender.pool
+    assert quick._sender.shared is client._sender.shared
     assert (quick.timeout.total, quick.max_retries, quick.deadline) == (2.5, 0, 9.0)
     assert (client.timeout.total, client.max_retries, client.deadline) == (60.0, 3, None)
     with aioresponses() as mock:

@@ -6,30 +6,25 @@ import asyncio
 import os
 import unicodedata
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
-
-import aiohttp
+from urllib.parse import unquote, urlsplit
 
 from .._convert import load_json
 from .._errors import (
     LocalFileError,
     ResponseDecodeError,
-    ResponseTooLargeError,
     error_for_status,
     excerpt,
 )
 from .._models import ExecutionOutput, Image
 from .._pagination import AsyncPager
 from .._redact import mask_userinfo
-from .._request import (
-    Request,
-    origin_of,
-    path,
-    segment,
-)
-from .._uploads import CHUNK_SIZE, UploadBody, UploadSource
-from ._base import Resource
+from .._request import Request, download_request, path, segment
+from .._sender import read_all, too_large
+from .._uploads import CHUNK_SIZE, Progress, UploadBody, UploadSource
+from ..transports import TransportResponse
+from ._base import Resource, decoder
 
 __all__ = ["Images"]
 
@@ -45,17 +40,25 @@ class Images(Resource):
         project_id: str | None = None,
         content_type: str | None = None,
         idempotency_key: str | None = None,
+        on_progress: Progress | None = None,
     ) -> Image:
         """Upload an image, streamed from a path, bytes, a binary file or an async iterable.
 
         ``name`` defaults to the file's name where there is one. The file is
         read in chunks, never whole. A retried upload resends the whole body
         when the source can be re-read; an async iterable (or unseekable file)
-        is not retried once its first byte was sent. Raises ``ValueError`` for
-        a path that does not exist or is a directory, before any request.
+        is not retried once its first byte was sent. ``on_progress(bytes_done,
+        bytes_total)`` is called as the file's bytes go out (``bytes_total`` is
+        None when the size is unknown; a retry starts again from 0). Raises
+        ``ValueError`` for a path that does not exist or is a directory, or a
+        name or content type with control characters, before any request; and
+        :class:`LocalFileError` when the file changes size while it is sent.
+        One request, plus retries.
         """
         if project_id is not None:
             segment(project_id, "project_id")
+        if on_progress is not None and not callable(on_progress):
+            raise TypeError("on_progress must be a callable taking (bytes_done, bytes_total)")
         body = UploadBody(file, name=name, project_id=project_id, content_type=content_type)
         request = Request(
             "POST",
@@ -64,7 +67,15 @@ class Images(Resource):
             upload=body,
             idempotency_key=idempotency_key,
         )
-        return await self._call(request, Image)
+        if on_progress is None:
+            return await self._call(request, Image)
+        decode = decoder(Image, request.what)
+        limit = self._sender.max_response_bytes
+
+        async def read(response: TransportResponse) -> Image:
+            return decode(await read_all(response, limit, "max_response_bytes"), response.status)
+
+        return await self._sender.streamed(request, read, on_progress=on_progress)
 
     def list(
         self,
@@ -108,10 +119,14 @@ class Images(Resource):
         request = Request(
             "DELETE", path("storage", "images", segment(image_id, "image_id")), what="images.delete"
         )
-        return await self._sender.send_decoded(request, _deleted)
+        return await self._sender.decoded(request, _deleted)
 
     async def download(
-        self, image: Image | ExecutionOutput | str, dest: str | os.PathLike[str] | None = None
+        self,
+        image: Image | ExecutionOutput | str,
+        dest: str | os.PathLike[str] | None = None,
+        *,
+        on_progress: Progress | None = None,
     ) -> bytes | Path:
         """Fetch an image's bytes, or stream them to ``dest`` and return that path.
 
@@ -121,38 +136,53 @@ class Images(Resource):
         written to a temporary name beside it and renamed when complete, so a
         failed or cancelled download leaves no partial file. An existing
         directory as ``dest``, or a ``dest`` ending in a path separator (created
-        when missing), receives the file under the URL's file name. A body over
-        ``max_download_bytes`` raises :class:`ResponseTooLargeError`; a local
-        file that cannot be written raises :class:`LocalFileError` (never
-        retried). One request, plus retries.
+        when missing), receives the file under the URL's file name.
+        ``on_progress(bytes_done, bytes_total)`` is called as bytes arrive
+        (``bytes_total`` from ``Content-Length``, or None; a retry starts again
+        from 0). A body over ``max_download_bytes`` raises
+        :class:`ResponseTooLargeError`; a local file that cannot be written
+        raises :class:`LocalFileError` (never retried). One request, plus retries.
         """
-        url = _url_of(image)
+        if on_progress is not None and not callable(on_progress):
+            raise TypeError("on_progress must be a callable taking (bytes_done, bytes_total)")
         sender = self._sender
-        absolute = urljoin(sender.base_url + "/", url)
-        parts = urlsplit(absolute)
-        if parts.scheme not in {"http", "https"}:
-            raise ValueError(
-                f"cannot download {mask_userinfo(url)!r}: only http(s) URLs are supported"
-            )
-        same_origin = origin_of(absolute) == origin_of(sender.base_url)
-        if same_origin and (parts.username is not None or parts.password is not None):
-            # The API key is the credential on the API's origin; aiohttp cannot send both.
-            raise ValueError(
-                f"cannot download {mask_userinfo(url)!r}: a URL on the API's origin must not "
-                "carry a user name or password"
-            )
-        request = Request("GET", absolute, what="images.download", authenticated=same_origin)
+        request = download_request(_url_of(image), sender.base_url)
         limit = sender.max_download_bytes
         if dest is None:
-            response = await sender.send(request, limit=limit)
-            return response.body
-        target = _target_path(dest, absolute)
+            if on_progress is None:
+                return await sender.decoded(request, _raw_body, download=True)
 
-        async def save(resp: aiohttp.ClientResponse) -> Path:
-            await _stream_to(resp, target, limit)
+            async def collect(response: TransportResponse) -> bytes:
+                chunks = [c async for c in _counted(response, limit, on_progress)]
+                return b"".join(chunks)
+
+            return await sender.streamed(request, collect)
+        target = _target_path(dest, request.path)
+
+        async def save(response: TransportResponse) -> Path:
+            await _stream_to(_counted(response, limit, on_progress), target)
             return target
 
-        return await sender.send_with(request, save)
+        return await sender.streamed(request, save)
+
+
+def _raw_body(body: bytes, status: int) -> bytes:
+    return body
+
+
+async def _counted(
+    response: TransportResponse, limit: int | None, on_progress: Progress | None
+) -> AsyncIterator[bytes]:
+    """The body's chunks, stopped at ``limit`` bytes, reported to ``on_progress``."""
+    total = response.content_length
+    done = 0
+    async for chunk in response.iter_chunks(CHUNK_SIZE):
+        done += len(chunk)
+        if limit is not None and done > limit:
+            raise too_large(response.status, limit, "max_download_bytes")
+        if on_progress is not None:
+            on_progress(done, total)
+        yield chunk
 
 
 def _deleted(body: bytes, status: int) -> bool:
@@ -232,8 +262,8 @@ def _partial_name(target: Path) -> Path:
     return target.with_name(f".{stem}.{uuid.uuid4().hex[:8]}.part")
 
 
-async def _stream_to(resp: aiohttp.ClientResponse, target: Path, limit: int | None) -> None:
-    """Write the body to a temporary file beside ``target``, then rename it into place.
+async def _stream_to(chunks: AsyncIterator[bytes], target: Path) -> None:
+    """Write ``chunks`` to a temporary file beside ``target``, then rename it into place.
 
     Local file errors become LocalFileError (not retried: the server is not at
     fault); errors reading the response stay connection errors (retried).
@@ -247,16 +277,7 @@ async def _stream_to(resp: aiohttp.ClientResponse, target: Path, limit: int | No
     except OSError as exc:
         raise _file_error(target, exc) from exc
     try:
-        size = 0
-        async for chunk in resp.content.iter_chunked(CHUNK_SIZE):
-            size += len(chunk)
-            if limit is not None and size > limit:
-                raise ResponseTooLargeError(
-                    f"the download is larger than max_download_bytes={limit}; raise it with "
-                    "FloImg(max_download_bytes=...) (None: no limit)",
-                    status=resp.status,
-                    limit=limit,
-                )
+        async for chunk in chunks:
             try:
                 await loop.run_in_executor(None, handle.write, chunk)
             except OSError as exc:

@@ -81,7 +81,6 @@ class Workflows(Resource):
         parameters: Mapping[str, Any] | None = None,
         *,
         idempotency_key: str | None = None,
-        deadline_at: float | None = None,
     ) -> Execution:
         """Run a workflow in synchronous mode and return the finished execution.
 
@@ -89,7 +88,7 @@ class Workflows(Resource):
         :class:`WorkflowFailedError` when the workflow fails. Retries reuse one
         ``Idempotency-Key`` (pass your own to make re-runs after a crash safe).
         """
-        return await self._start(workflow_id, parameters, False, idempotency_key, deadline_at)
+        return await self._start(workflow_id, parameters, False, idempotency_key, None)
 
     async def submit(
         self,
@@ -203,7 +202,7 @@ class Workflows(Resource):
             checked = _check_parameters(parameters)
             loop = asyncio.get_running_loop()
             deadline_at = None if timeout is None else loop.time() + timeout
-            execution = await self.execute(workflow_id, checked, deadline_at=deadline_at)
+            execution = await self._start(workflow_id, checked, False, None, deadline_at)
             if not execution.is_terminal:
                 remaining = None if deadline_at is None else max(0.0, deadline_at - loop.time())
                 execution = await self._executions.wait(execution, timeout=remaining)
