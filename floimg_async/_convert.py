@@ -18,6 +18,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from ._errors import ResponseDecodeError, excerpt
+from ._json import loads
 from ._models import Execution, ExecutionStatus, WorkflowParameter
 
 __all__ = ["converter", "decode", "fast_decoder", "load_json", "structure", "to_camel"]
@@ -304,7 +305,7 @@ def structure(data: Any, cls: type[T], *, what: str, status: int = 200) -> T:
 def load_json(body: bytes, *, what: str, status: int = 200) -> Any:
     """Parse a response body as JSON, or raise :class:`ResponseDecodeError`."""
     try:
-        return json.loads(body)
+        return loads(body)
     except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, absurd nesting
         raise ResponseDecodeError(
             f"the API's {what} response is not valid JSON ({exc}); body starts: {excerpt(body)!r}",
@@ -328,7 +329,7 @@ def fast_decoder(cls: type[T], *, what: str) -> Callable[[bytes, int], T]:
 
     def decode_fast(body: bytes, status: int) -> T:
         try:
-            result: T = hook(json.loads(body), cls)
+            result: T = hook(loads(body), cls)
         except Exception:
             return decode(body, cls, what=what, status=status)
         return result

@@ -7,13 +7,13 @@ it. Nothing here touches the network, so all of it is tested synchronously.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import uuid
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import quote, urljoin, urlsplit
 
+from ._json import dumps
 from ._redact import mask_userinfo
 from ._uploads import UploadBody
 
@@ -84,7 +84,7 @@ def path(*parts: str) -> str:
 def json_body(payload: Mapping[str, Any]) -> bytes:
     """Encode a JSON body once, so every retry of a call sends the same bytes."""
     try:
-        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        return dumps(payload)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"request body is not JSON-serialisable ({exc}); parameters must be made of "
