@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._aiohttp import USER_AGENT, AiohttpTransport, check_session, check_timeout
+from ._convert import decode_optional_json
 from ._errors import FloImgError
-from ._request import DEFAULT_BASE_URL, normalize_base_url
+from ._logging import setup_logging_from_env
+from ._request import DEFAULT_BASE_URL, check_headers, normalize_base_url, raw_request
 from ._resources.executions import Executions
 from ._resources.images import Images
 from ._resources.projects import Projects
@@ -99,6 +102,11 @@ class FloImg:
     and ``trace_configs`` do not apply). ``client.stats`` counts requests,
     retries and rate-limit events.
 
+    ``default_headers`` go with every request to the API (not to other
+    origins); ``Authorization`` and ``Idempotency-Key`` there raise
+    ``ValueError``. With ``FLOIMG_LOG=debug`` (or ``info``) in the environment
+    the ``floimg_async`` logger writes to stderr at that level (key redacted).
+
     A client belongs to the event loop it first runs in; using it from another
     loop raises :class:`FloImgError`.
 
@@ -122,6 +130,7 @@ class FloImg:
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         max_download_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
         transport: Transport | None = None,
+        default_headers: Mapping[str, str] | None = None,
     ) -> None:
         key = _check_api_key(api_key)
         if base_url is None:
@@ -163,7 +172,9 @@ class FloImg:
             sleep=sleep,
             max_response_bytes=_check_size("max_response_bytes", max_response_bytes),
             max_download_bytes=_check_size("max_download_bytes", max_download_bytes),
+            headers=check_headers(default_headers, "default_headers"),
         )
+        setup_logging_from_env(key)
         self._owner = True
         self._bind(sender)
 
@@ -218,13 +229,19 @@ class FloImg:
         timeout: float | aiohttp.ClientTimeout = _UNSET,
         max_retries: int = _UNSET,
         deadline: float | None = _UNSET,
+        headers: Mapping[str, str] | None = _UNSET,
     ) -> FloImg:
         """A client on the same connection pool with some settings replaced.
 
+        ``headers`` are added to (and override) the client's ``default_headers``.
         Cheap (no new connections). Closing the derived client does not close
         the shared pool; closing the original closes it for both.
         """
         old = self._sender
+        merged = old.headers
+        if headers is not _UNSET:
+            extra = check_headers(headers, "headers") or {}
+            merged = {**(old.headers or {}), **extra} or None
         sender = Sender(
             old.shared,
             base_url=old.base_url,
@@ -239,11 +256,33 @@ class FloImg:
             sleep=old.sleep,
             max_response_bytes=old.max_response_bytes,
             max_download_bytes=old.max_download_bytes,
+            headers=merged,
         )
         clone = copy.copy(self)
         clone._owner = False
         clone._bind(sender)
         return clone
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int | float | bool] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """Send one request to ``{base_url}{path}`` and return its decoded JSON.
+
+        For endpoints the SDK has no method for yet. The call gets the client's
+        auth, retries, deadline, rate-limit gate, body cap and (for POST) an
+        ``Idempotency-Key``. Returns None for an empty body. Raises the same
+        errors as every other call; ``ValueError``/``TypeError`` for a bad
+        method, a ``path`` that is not ``/...`` on the API, or a body that is
+        not JSON-serialisable. One request, plus retries.
+        """
+        return await self._sender.decoded(
+            raw_request(method, path, params=params, json=json), decode_optional_json
+        )
 
     async def close(self) -> None:
         """Close the connection pool if this client created it. Idempotent.

@@ -368,3 +368,10 @@ def fast_decoder(cls: type[T], *, what: str) -> Callable[[bytes, int], T]:
         return result
 
     return decode_fast
+
+
+def decode_optional_json(body: bytes, status: int) -> Any:
+    """Plain JSON of a body, or None for an empty one (``client.request``)."""
+    if not body.strip():
+        return None
+    return load_json(body, what="request", status=status)

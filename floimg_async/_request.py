@@ -81,7 +81,7 @@ def path(*parts: str) -> str:
     return "/" + "/".join(parts)
 
 
-def json_body(payload: Mapping[str, Any]) -> bytes:
+def json_body(payload: Any) -> bytes:
     """Encode a JSON body once, so every retry of a call sends the same bytes."""
     try:
         return dumps(payload)
@@ -210,3 +210,74 @@ def download_request(url: str, base_url: str) -> Request:
             "carry a user name or password"
         )
     return Request("GET", absolute, what="images.download", authenticated=same_origin)
+
+
+_RESERVED_HEADERS = frozenset({"authorization", "idempotency-key"})
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def check_headers(headers: object, what: str) -> dict[str, str] | None:
+    """Validate extra headers: token names, printable values, none the SDK owns."""
+    if headers is None:
+        return None
+    if not isinstance(headers, Mapping):
+        raise TypeError(f"{what} must be a mapping of header names to values")
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError(f"{what}: header names and values must be strings, got {name!r}")
+        if not _TOKEN.fullmatch(name):
+            raise ValueError(f"{what}: {name!r} is not a valid header name")
+        if name.lower() in _RESERVED_HEADERS:
+            raise ValueError(
+                f"{what} must not set {name}: the client sends it itself (pass api_key=, "
+                "or idempotency_key= on the call)"
+            )
+        if any(ch in value for ch in "\r\n\0") or not value.isprintable():
+            raise ValueError(f"{what}: the value of {name} has control characters")
+        checked[name] = value
+    return checked
+
+
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+
+
+def raw_request(
+    method: str,
+    path: str,
+    *,
+    params: Mapping[str, Any] | None,
+    json: Any,
+) -> Request:
+    """The Request of ``client.request``: checked, encoded, relative to the base URL."""
+    if not isinstance(method, str) or method.upper() not in _METHODS:
+        raise ValueError(f"method must be one of {sorted(_METHODS)}, got {method!r}")
+    method = method.upper()
+    if (
+        not isinstance(path, str)
+        or not path.startswith("/")
+        or path.startswith("//")
+        or any(not ch.isprintable() or ch.isspace() for ch in path)
+        or "?" in path
+        or "#" in path
+    ):
+        raise ValueError(
+            f"path must be an API path such as '/workflows/wf_1' (query in params=), got {path!r}"
+        )
+    if any(part in {".", ".."} for part in path.split("/")):
+        raise ValueError(f"path must not contain '.' or '..' segments, got {path!r}")
+    query: dict[str, str] | None = None
+    if params is not None:
+        if not isinstance(params, Mapping):
+            raise TypeError("params must be a mapping of names to values")
+        query = {}
+        for key, value in params.items():
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            if not isinstance(key, str) or not isinstance(value, str | int | float):
+                raise TypeError(f"params: {key!r} must map to a str, int, float or bool")
+            query[key] = str(value)
+    body = None if json is None else json_body(json)
+    if body is not None and method == "GET":
+        raise ValueError("a GET request cannot have a json body")
+    return Request(method, path, what=f"request {method} {path}", params=query, json=body)

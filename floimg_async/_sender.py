@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -101,8 +101,11 @@ class Sender:
         sleep: Sleep | None,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         max_download_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.shared = shared
+        self.headers = headers
+        """Extra headers for every request to the API (``default_headers``)."""
         self.base_url = base_url
         self.closed = False
         self.timeout = timeout
@@ -228,6 +231,7 @@ class Sender:
             timeout=self.timeout,
             remaining=remaining,
             on_progress=on_progress,
+            headers=self.headers,
         )
         debug = _DEBUG_ON(logging.DEBUG)
         started = loop.time() if debug else 0.0

@@ -41,18 +41,23 @@ def build_wire(
     timeout: Any,
     remaining: float | None,
     on_progress: Any = None,
+    headers: Mapping[str, str] | None = None,
 ) -> tuple[WireRequest, BodyStream | None]:
     """The wire request for one attempt of ``request``, and the upload stream it reads.
+
+    ``headers`` (the client's ``default_headers``) go with requests to the API's
+    origin only.
 
     The stream (``None`` without an upload) is fresh for every attempt, so a
     retried upload sends the whole file again; close it after the attempt.
     """
     url = url_of(request, base_url)
+    extra = headers if request.authenticated else None
     if request.method == "GET":
         return WireRequest(
-            "GET", url, request.params, None, None, request.authenticated, timeout, remaining
+            "GET", url, request.params, extra, None, request.authenticated, timeout, remaining
         ), None
-    headers: dict[str, str] = {}
+    headers = dict(extra) if extra else {}
     if request.idempotency_key is not None:
         headers["Idempotency-Key"] = request.idempotency_key
     body: Any = None
