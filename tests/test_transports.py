@@ -232,3 +232,36 @@ async def test_aiohttp_responses_follow_the_protocol(make_server: MakeServer) ->
         assert await response.read(100) == b"y" * 101
         await response.aclose()
     assert data == b"y" * 3000 and progress[-1] == (3000, 3000)
+
+
+async def test_upload_progress_over_aiohttp_and_a_raising_callback(
+    make_server: MakeServer, tmp_path: Path
+) -> None:
+    uploads = 0
+
+    async def upload(request: web.Request) -> web.Response:
+        nonlocal uploads
+        uploads += 1
+        async for _ in request.content.iter_any():
+            pass
+        return web.json_response({"id": "img_1", "url": "http://127.0.0.1/x.png"})
+
+    server = await make_server()
+    server.route("POST", "/v1/storage/upload", upload)
+    await server.start()
+    path = tmp_path / "big.png"
+    path.write_bytes(b"z" * (1024 * 1024 + 5))
+    progress: list[tuple[int, int | None]] = []
+
+    def explode(done: int, total: int | None) -> None:
+        raise LookupError("the progress bar is gone")
+
+    async with FloImg(API_KEY, base_url=server.base_url, max_retries=3) as client:
+        await client.images.upload(path, on_progress=lambda d, t: progress.append((d, t)))
+        assert uploads == 1
+        with pytest.raises(LookupError):
+            await client.images.upload(path, on_progress=explode)
+    size = 1024 * 1024 + 5
+    assert [done for done, _ in progress] == [512 * 1024, 1024 * 1024, size]
+    assert {total for _, total in progress} == {size}
+    assert client.stats.requests == 2, "the failing callback's upload was not retried"
