@@ -42,15 +42,6 @@ class Resource:
         """
         return self._sender.decoded(request, decoder(cls, request.what), deadline_at=deadline_at)
 
-    def _call_json(self, request: Request) -> Coroutine[Any, Any, Any]:
-        """Send ``request`` and parse the answer as plain JSON (the coroutine of it)."""
-        what = request.what
-
-        def decode(body: bytes, status: int) -> Any:
-            return load_json(body, what=what, status=status)
-
-        return self._sender.decoded(request, decode)
-
     def _page(
         self, request: Request, key: str, cls: type[T], offset: int, limit: int
     ) -> Coroutine[Any, Any, Page[T]]:
