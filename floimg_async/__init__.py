@@ -5,6 +5,9 @@ Start with :class:`FloImg`::
     async with FloImg(api_key="fsk_test_…") as client:
         execution = await client.workflows.run("wf_abc123", {"prompt": "A mountain"})
         data = await client.images.download(execution.output)
+
+Test your own code without sockets through :mod:`floimg_async.transports`
+(``FloImg(transport=MockTransport(handler))``).
 """
 
 from ._client import FloImg
@@ -12,12 +15,15 @@ from ._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    DeadlineExceededError,
     FloImgError,
     ForbiddenError,
     InvalidRequestError,
+    LocalFileError,
     NotFoundError,
     RateLimitedError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
     UnauthorizedError,
     WaitTimeoutError,
@@ -36,6 +42,7 @@ from ._models import (
     WorkflowSummary,
 )
 from ._pagination import AsyncPager
+from ._sender import ClientStats
 from ._version import __version__
 
 __all__ = [
@@ -43,6 +50,8 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AsyncPager",
+    "ClientStats",
+    "DeadlineExceededError",
     "Execution",
     "ExecutionOutput",
     "ExecutionStatus",
@@ -51,11 +60,13 @@ __all__ = [
     "ForbiddenError",
     "Image",
     "InvalidRequestError",
+    "LocalFileError",
     "NotFoundError",
     "Page",
     "Project",
     "RateLimitedError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "RunResult",
     "ServerError",
     "UnauthorizedError",

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import copy
 import os
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
-
+from ._aiohttp import USER_AGENT, AiohttpTransport, check_session, check_timeout
+from ._convert import decode_optional_json
 from ._errors import FloImgError
-from ._request import DEFAULT_BASE_URL, normalize_base_url
+from ._logging import setup_logging_from_env
+from ._request import DEFAULT_BASE_URL, check_headers, normalize_base_url, raw_request
 from ._resources.executions import Executions
 from ._resources.images import Images
 from ._resources.projects import Projects
 from ._resources.workflows import Workflows
 from ._retry import RetryPolicy
-from ._transport import USER_AGENT, Pool, Sender, Sleep
+from ._sender import (
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    ClientStats,
+    Sender,
+    Shared,
+    Sleep,
+)
+from .transports import Transport
+
+if TYPE_CHECKING:  # only for the constructor's signature: aiohttp is imported by _aiohttp
+    import aiohttp
 
 __all__ = ["FloImg"]
 
@@ -31,18 +45,14 @@ def _check_api_key(api_key: str | None) -> str:
         )
     if not isinstance(key, str):
         raise TypeError(f"api_key must be a string, got {type(key).__name__}")
-    if key != key.strip() or any(ord(ch) < 33 or ord(ch) == 127 for ch in key):
-        # Never echo the key itself: it is a secret.
-        raise FloImgError("the API key contains whitespace or control characters; check it")
+    if not key.isprintable() or any(ch.isspace() for ch in key):
+        # isprintable() is false for every Unicode control, format, separator and
+        # unassigned character; isspace() adds the ASCII space. Never echo the key.
+        raise FloImgError(
+            "the API key contains whitespace, control or other invisible characters "
+            "(a copy-paste accident?); check it"
+        )
     return key
-
-
-def _check_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
-    if isinstance(timeout, aiohttp.ClientTimeout):
-        return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
-    return aiohttp.ClientTimeout(total=float(timeout))
 
 
 def _check_retries(max_retries: int) -> int:
@@ -57,6 +67,14 @@ def _check_deadline(deadline: float | None) -> float | None:
     if isinstance(deadline, bool) or not isinstance(deadline, int | float) or not deadline > 0:
         raise ValueError(f"deadline must be None or a number of seconds > 0, got {deadline!r}")
     return float(deadline)
+
+
+def _check_size(name: str, value: int | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be None (no limit) or an int of bytes >= 1, got {value!r}")
+    return value
 
 
 class FloImg:
@@ -74,7 +92,23 @@ class FloImg:
     ``allow_insecure_http`` permits a plain-http base URL to a non-loopback
     host. ``trace_configs`` are handed to the session the client creates, for
     metrics. ``sleep`` replaces ``asyncio.sleep`` for every backoff, rate-limit
-    and polling wait (tests pass a fake one).
+    and polling wait (tests pass a fake one). ``max_response_bytes`` (default
+    32 MiB) caps an API answer's body and ``max_download_bytes`` (default
+    256 MiB) a download's, counted after decompression (``None``: no cap); a
+    body over its cap raises :class:`ResponseTooLargeError`.
+
+    ``transport`` replaces the aiohttp transport (e.g. a
+    :class:`~floimg_async.transports.MockTransport` in tests; then ``session``
+    and ``trace_configs`` do not apply). ``client.stats`` counts requests,
+    retries and rate-limit events.
+
+    ``default_headers`` go with every request to the API (not to other
+    origins); ``Authorization`` and ``Idempotency-Key`` there raise
+    ``ValueError``. With ``FLOIMG_LOG=debug`` (or ``info``) in the environment
+    the ``floimg_async`` logger writes to stderr at that level (key redacted).
+
+    A client belongs to the event loop it first runs in; using it from another
+    loop raises :class:`FloImgError`.
 
     Use it as ``async with FloImg(...) as client:``.
     """
@@ -93,6 +127,10 @@ class FloImg:
         allow_insecure_http: bool = False,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
         sleep: Sleep | None = None,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
+        transport: Transport | None = None,
+        default_headers: Mapping[str, str] | None = None,
     ) -> None:
         key = _check_api_key(api_key)
         if base_url is None:
@@ -100,36 +138,43 @@ class FloImg:
         elif not isinstance(base_url, str) or not base_url.strip():
             raise ValueError(f"base_url must be a non-empty URL, got {base_url!r}")
         self._base_url = normalize_base_url(base_url, allow_insecure_http=allow_insecure_http)
-        if session is not None and not isinstance(session, aiohttp.ClientSession):
-            raise TypeError(
-                f"session must be an aiohttp.ClientSession, got {type(session).__name__}"
-            )
         if isinstance(max_connections, bool) or not isinstance(max_connections, int):
             raise TypeError(f"max_connections must be an int, got {max_connections!r}")
         if max_connections < 1:
             raise ValueError(f"max_connections must be >= 1, got {max_connections}")
         if not max_retry_after >= 0:
             raise ValueError(f"max_retry_after must be >= 0 seconds, got {max_retry_after!r}")
-        pool = Pool(
-            session=session,
-            max_connections=max_connections,
-            trace_configs=trace_configs,
-            headers={
-                "Authorization": f"Bearer {key}",
-                "User-Agent": USER_AGENT,
-                "Accept": "application/json",
-            },
-        )
+        if transport is None:
+            transport = AiohttpTransport(
+                session=check_session(session),
+                max_connections=max_connections,
+                trace_configs=trace_configs,
+                headers={
+                    "Authorization": f"Bearer {key}",
+                    "User-Agent": USER_AGENT,
+                    "Accept": "application/json",
+                },
+            )
+        elif session is not None or trace_configs is not None:
+            raise ValueError("pass either transport= or session=/trace_configs=, not both")
+        elif not isinstance(transport, Transport):
+            raise TypeError(
+                f"transport must provide send() and aclose(), got {type(transport).__name__}"
+            )
         sender = Sender(
-            pool,
+            Shared(transport, key),
             base_url=self._base_url,
-            timeout=_check_timeout(timeout),
+            timeout=check_timeout(timeout),
             policy=RetryPolicy(
                 max_retries=_check_retries(max_retries), max_retry_after=float(max_retry_after)
             ),
             deadline=_check_deadline(deadline),
             sleep=sleep,
+            max_response_bytes=_check_size("max_response_bytes", max_response_bytes),
+            max_download_bytes=_check_size("max_download_bytes", max_download_bytes),
+            headers=check_headers(default_headers, "default_headers"),
         )
+        setup_logging_from_env(key)
         self._owner = True
         self._bind(sender)
 
@@ -152,7 +197,8 @@ class FloImg:
     @property
     def timeout(self) -> aiohttp.ClientTimeout:
         """The timeout of one HTTP attempt."""
-        return self._sender.timeout
+        timeout: aiohttp.ClientTimeout = self._sender.timeout
+        return timeout
 
     @property
     def max_retries(self) -> int:
@@ -167,7 +213,15 @@ class FloImg:
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called (on this client or the one it was derived from)."""
-        return self._sender.closed or self._sender.pool.closed
+        return self._sender.closed or self._sender.shared.closed
+
+    @property
+    def stats(self) -> ClientStats:
+        """Live counters: HTTP requests sent, retries, 429s and rate-limit waits.
+
+        Shared with the clients :meth:`with_options` derives from this one.
+        """
+        return self._sender.shared.stats
 
     def with_options(
         self,
@@ -175,17 +229,23 @@ class FloImg:
         timeout: float | aiohttp.ClientTimeout = _UNSET,
         max_retries: int = _UNSET,
         deadline: float | None = _UNSET,
+        headers: Mapping[str, str] | None = _UNSET,
     ) -> FloImg:
         """A client on the same connection pool with some settings replaced.
 
+        ``headers`` are added to (and override) the client's ``default_headers``.
         Cheap (no new connections). Closing the derived client does not close
         the shared pool; closing the original closes it for both.
         """
         old = self._sender
+        merged = old.headers
+        if headers is not _UNSET:
+            extra = check_headers(headers, "headers") or {}
+            merged = {**(old.headers or {}), **extra} or None
         sender = Sender(
-            old.pool,
+            old.shared,
             base_url=old.base_url,
-            timeout=old.timeout if timeout is _UNSET else _check_timeout(timeout),
+            timeout=old.timeout if timeout is _UNSET else check_timeout(timeout),
             policy=old.policy
             if max_retries is _UNSET
             else RetryPolicy(
@@ -194,12 +254,35 @@ class FloImg:
             ),
             deadline=old.deadline if deadline is _UNSET else _check_deadline(deadline),
             sleep=old.sleep,
+            max_response_bytes=old.max_response_bytes,
+            max_download_bytes=old.max_download_bytes,
+            headers=merged,
         )
-        clone = object.__new__(FloImg)
-        clone._base_url = self._base_url
+        clone = copy.copy(self)
         clone._owner = False
         clone._bind(sender)
         return clone
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int | float | bool] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """Send one request to ``{base_url}{path}`` and return its decoded JSON.
+
+        For endpoints the SDK has no method for yet. The call gets the client's
+        auth, retries, deadline, rate-limit gate, body cap and (for POST) an
+        ``Idempotency-Key``. Returns None for an empty body. Raises the same
+        errors as every other call; ``ValueError``/``TypeError`` for a bad
+        method, a ``path`` that is not ``/...`` on the API, or a body that is
+        not JSON-serialisable. One request, plus retries.
+        """
+        return await self._sender.decoded(
+            raw_request(method, path, params=params, json=json), decode_optional_json
+        )
 
     async def close(self) -> None:
         """Close the connection pool if this client created it. Idempotent.
@@ -208,7 +291,8 @@ class FloImg:
         """
         self._sender.closed = True
         if self._owner:
-            await self._sender.pool.close()
+            await self._sender.shared.transport.aclose()
+            self._sender.shared.closed = True
 
     async def __aenter__(self) -> FloImg:
         if self.closed:

@@ -11,6 +11,7 @@ import linecache
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+from types import MemberDescriptorType
 from typing import Any, Optional, TypeVar
 
 import attrs
@@ -18,6 +19,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from ._errors import ResponseDecodeError, excerpt
+from ._json import loads
 from ._models import Execution, ExecutionStatus, WorkflowParameter
 
 __all__ = ["converter", "decode", "fast_decoder", "load_json", "structure", "to_camel"]
@@ -209,7 +211,19 @@ def _compiled_hook(
             lines.append(
                 f"    {v} = {call}" if required else f"    {v} = {call} if {wire!r} in o else d{i}"
             )
-    lines.append(f"    return _cls({', '.join(args)})")
+    setters = _slot_setters(cls)
+    if setters is None:
+        lines.append(f"    return _cls({', '.join(args)})")
+    else:
+        # A frozen slotted class with nothing in its __init__ but assignments: fill
+        # the slots directly (a third cheaper per item than the frozen __init__'s
+        # object.__setattr__ calls; the property test holds both to the same result).
+        env["_new"] = object.__new__
+        lines.append("    self = _new(_cls)")
+        for i, setter in enumerate(setters):
+            env[f"s{i}"] = setter
+            lines.append(f"    s{i}(self, {args[i]})")
+        lines.append("    return self")
     source = "\n".join(lines) + "\n"
     filename = f"<floimg_async structure {cls.__module__}.{cls.__qualname__}>"
     # Registered like cattrs' own generated code, so tracebacks and profilers show it.
@@ -217,6 +231,26 @@ def _compiled_hook(
     exec(compile(source, filename, "exec"), env)
     structure: Callable[[Any, type], Any] = env["structure"]
     return structure
+
+
+def _slot_setters(cls: type[Any]) -> list[Callable[[Any, Any], None]] | None:
+    """Each field's slot setter, when building ``cls`` needs nothing but assignments.
+
+    None when the class has anything its ``__init__`` would run besides them:
+    validators, converters, ``__attrs_post_init__``/``__attrs_pre_init__``, or
+    a field without a slot of its own.
+    """
+    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
+        return None
+    setters = []
+    for field in attrs.fields(cls):
+        if field.validator is not None or field.converter is not None:
+            return None
+        slot: Any = getattr(cls, field.name, None)
+        if not isinstance(slot, MemberDescriptorType):
+            return None
+        setters.append(slot.__set__)
+    return setters
 
 
 def _make_converter(*, detailed: bool) -> cattrs.Converter:
@@ -304,7 +338,7 @@ def structure(data: Any, cls: type[T], *, what: str, status: int = 200) -> T:
 def load_json(body: bytes, *, what: str, status: int = 200) -> Any:
     """Parse a response body as JSON, or raise :class:`ResponseDecodeError`."""
     try:
-        return json.loads(body)
+        return loads(body)
     except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, absurd nesting
         raise ResponseDecodeError(
             f"the API's {what} response is not valid JSON ({exc}); body starts: {excerpt(body)!r}",
@@ -328,9 +362,16 @@ def fast_decoder(cls: type[T], *, what: str) -> Callable[[bytes, int], T]:
 
     def decode_fast(body: bytes, status: int) -> T:
         try:
-            result: T = hook(json.loads(body), cls)
+            result: T = hook(loads(body), cls)
         except Exception:
             return decode(body, cls, what=what, status=status)
         return result
 
     return decode_fast
+
+
+def decode_optional_json(body: bytes, status: int) -> Any:
+    """Plain JSON of a body, or None for an empty one (``client.request``)."""
+    if not body.strip():
+        return None
+    return load_json(body, what="request", status=status)

@@ -2,19 +2,26 @@
 
 The tree::
 
-    FloImgError                      anything this package raises on purpose
-    ├── APIError                     the API answered with an error status
+    FloImgError                      anything this package raises on purpose   floimg_error
+    ├── APIError                     the API answered with an error status     api_error
     │   ├── InvalidRequestError      400 invalid_request
     │   ├── UnauthorizedError        401 unauthorized
     │   ├── ForbiddenError           403 forbidden
     │   ├── NotFoundError            404 not_found
     │   ├── RateLimitedError         429 rate_limited          .retry_after
     │   ├── WorkflowFailedError      500 workflow_failed, or an execution that ended badly
-    │   └── ServerError              any other 5xx
-    ├── APIConnectionError           no usable answer: DNS, refused, reset, truncated body
-    │   ├── APITimeoutError          an attempt (or the whole call's deadline) ran out of time
-    │   └── ResponseDecodeError      a complete answer whose body is not what the API promises
-    └── WaitTimeoutError             ``executions.wait`` gave up; ``.execution`` is the last seen
+    │   └── ServerError              any other 5xx                             server_error
+    ├── APIConnectionError           no usable answer: DNS, refused, reset     connection_error
+    │   └── APITimeoutError          an attempt ran out of time                timeout
+    │       └── DeadlineExceededError    the call's ``deadline`` ran out      deadline_exceeded
+    ├── ResponseDecodeError          a complete answer whose body is not what  bad_response
+    │   │                            the API promises (not retried)
+    │   └── ResponseTooLargeError    a body over the size cap for its call     response_too_large
+    ├── LocalFileError               a local file could not be read/written    local_file_error
+    └── WaitTimeoutError             ``executions.wait`` gave up               wait_timeout
+
+Every class has a stable ``code`` (the right-hand column; for the API's own
+errors, the API's code): scripts, logs and exit statuses can key on it.
 
 This module imports nothing else from the package, so any module may import it.
 The class is chosen by :func:`error_for_status` from the error *code* when the
@@ -33,19 +40,21 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "DeadlineExceededError",
     "FloImgError",
     "ForbiddenError",
     "InvalidRequestError",
+    "LocalFileError",
     "NotFoundError",
     "RateLimitedError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "ServerError",
     "UnauthorizedError",
     "WaitTimeoutError",
     "WorkflowFailedError",
     "error_for_status",
     "parse_retry_after",
-    "redact",
 ]
 
 _EXCERPT_CHARS = 200
@@ -53,19 +62,27 @@ _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-floimg-request-id", "x-a
 
 
 class FloImgError(Exception):
-    """Base class of every error the SDK raises on purpose."""
+    """Base class of every error the SDK raises on purpose.
+
+    ``code`` is a stable, machine-readable name of what went wrong (a class
+    attribute; :class:`APIError` instances carry the API's own code).
+    """
+
+    code: str = "floimg_error"
 
 
 class APIError(FloImgError):
     """The API answered with an error status.
 
     Attributes are what the response said: ``status`` (HTTP status), ``code``
-    (the API's error code, e.g. ``"not_found"``; ``None`` when the body had
-    none), ``message``, ``details`` (a dict, possibly empty), ``request_id``
+    (the API's error code, e.g. ``"not_found"``; the class's own code when the
+    body had none), ``message``, ``details`` (a dict, possibly empty), ``request_id``
     (from the ``X-Request-Id`` header), ``headers`` (the response headers) and
     ``retry_after`` (seconds the server asked to wait before retrying, from
     ``Retry-After`` or the body's ``retryAfter``; ``None`` when it said nothing).
     """
+
+    code = "api_error"
 
     def __init__(
         self,
@@ -80,7 +97,7 @@ class APIError(FloImgError):
     ) -> None:
         self.status = status
         self.retry_after = retry_after
-        self.code = code
+        self.code = code if code is not None else type(self).code
         self.message = message
         self.details: dict[str, Any] = dict(details or {})
         self.request_id = request_id
@@ -97,17 +114,25 @@ class APIError(FloImgError):
 class InvalidRequestError(APIError):
     """400 ``invalid_request``: the request body or parameters were rejected."""
 
+    code = "invalid_request"
+
 
 class UnauthorizedError(APIError):
     """401 ``unauthorized``: the API key is missing or invalid."""
+
+    code = "unauthorized"
 
 
 class ForbiddenError(APIError):
     """403 ``forbidden``: the key lacks the scope this call needs."""
 
+    code = "forbidden"
+
 
 class NotFoundError(APIError):
     """404 ``not_found``: the resource does not exist (or is not this account's)."""
+
+    code = "not_found"
 
 
 class RateLimitedError(APIError):
@@ -116,6 +141,8 @@ class RateLimitedError(APIError):
     ``retry_after`` is the number of seconds the API asked to wait (from the
     ``Retry-After`` header or the body's ``retryAfter``), or ``None``.
     """
+
+    code = "rate_limited"
 
 
 class WorkflowFailedError(APIError):
@@ -126,6 +153,8 @@ class WorkflowFailedError(APIError):
     that :class:`~floimg_async.Execution` when one is known, else ``None``.
     """
 
+    code = "workflow_failed"
+
     def __init__(self, message: str, *, execution: Any = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.execution = execution
@@ -134,26 +163,76 @@ class WorkflowFailedError(APIError):
 class ServerError(APIError):
     """Any other 5xx answer (retried automatically)."""
 
+    code = "server_error"
+
 
 class APIConnectionError(FloImgError):
     """The request could not be completed: DNS, refused, reset, or a truncated body."""
+
+    code = "connection_error"
 
 
 class APITimeoutError(APIConnectionError):
     """An attempt exceeded ``timeout``, or the call exceeded its ``deadline``."""
 
+    code = "timeout"
 
-class ResponseDecodeError(APIConnectionError):
+
+class ResponseDecodeError(FloImgError):
     """A complete response whose body is not what the API documents (bad JSON or shape).
 
     ``status`` is the HTTP status and ``body_excerpt`` the start of the body.
-    Not retried: the same request would most likely get the same answer.
+    Not retried: the same request would most likely get the same answer. Not
+    an :class:`APIConnectionError` (since 0.2): the connection worked.
     """
+
+    code = "bad_response"
 
     def __init__(self, message: str, *, status: int, body_excerpt: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.body_excerpt = body_excerpt
+
+
+class DeadlineExceededError(APITimeoutError):
+    """The call's ``deadline`` ran out (retries and their waits included).
+
+    Raised instead of sleeping when the next retry, or a rate-limit wait, could
+    not begin before the deadline. Not retried.
+    """
+
+    code = "deadline_exceeded"
+
+
+class ResponseTooLargeError(ResponseDecodeError):
+    """A response body was larger than the client accepts for that kind of call.
+
+    API answers are capped by ``FloImg(max_response_bytes=...)`` and downloads
+    by ``max_download_bytes`` (decompressed bytes count, so a compressed "bomb"
+    stops at the cap). Not retried. ``limit`` is the cap that was passed.
+    """
+
+    code = "response_too_large"
+
+    def __init__(self, message: str, *, status: int, limit: int) -> None:
+        super().__init__(message, status=status)
+        self.limit = limit
+
+
+class LocalFileError(FloImgError):
+    """A local file could not be read or written; ``path`` names it.
+
+    Raised for a download whose destination cannot be written (a folder in the
+    way, disk full, a name too long or with a NUL), and for an upload whose
+    file changed size while it was being sent. Never retried: the server is not
+    at fault. The ``OSError`` (when there is one) is chained as ``__cause__``.
+    """
+
+    code = "local_file_error"
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class WaitTimeoutError(FloImgError):
@@ -162,6 +241,8 @@ class WaitTimeoutError(FloImgError):
     The execution is still going on the server; ``execution`` is the last state
     seen, so its ``id`` can be waited on again later.
     """
+
+    code = "wait_timeout"
 
     def __init__(self, message: str, *, execution: Any) -> None:
         super().__init__(message)
@@ -298,33 +379,3 @@ def _str_or_none(value: object) -> str | None:
     if value is None:
         return None
     return value if isinstance(value, str) else str(value)
-
-
-REDACTED = "[redacted]"
-
-
-def redact(error: FloImgError, secret: str) -> FloImgError:
-    """Remove ``secret`` (the API key) from everything an error says; return the error.
-
-    A server may echo the key back in an error body; the SDK must never repeat it
-    in an exception message, a log line or ``details``.
-    """
-    if not secret:
-        return error
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, str):
-            return value.replace(secret, REDACTED)
-        if isinstance(value, dict):
-            return {key: clean(item) for key, item in value.items()}
-        if isinstance(value, list | tuple):
-            return type(value)(clean(item) for item in value)
-        return value
-
-    error.args = tuple(clean(arg) for arg in error.args)
-    if isinstance(error, APIError):
-        error.message = clean(error.message)
-        error.details = clean(error.details)
-    if isinstance(error, ResponseDecodeError):
-        error.body_excerpt = clean(error.body_excerpt)
-    return error

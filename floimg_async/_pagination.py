@@ -69,8 +69,9 @@ class AsyncPager(Generic[T]):
     """Every item of a listing, page by page, fetched as iteration reaches it.
 
     ``async for item in pager`` yields items in order across pages and stops
-    when the API says there are no more, at an empty page, or after
-    ``max_items``. :meth:`pages` yields whole :class:`Page` objects and
+    when the API says there are no more, when the offset reaches ``total``, at
+    an empty page, at a page identical to the one before (a server ignoring
+    ``offset``), or after ``max_items``. :meth:`pages` yields whole :class:`Page` objects and
     :meth:`to_list` collects everything. A pager can be iterated more than
     once; each iteration starts again from its first page. With ``prefetch``
     the next page is requested as soon as a page arrives, so the network
@@ -114,7 +115,16 @@ class AsyncPager(Generic[T]):
 
 
 class _PageIterator(AsyncIterator[Page[T]]):
-    __slots__ = ("_done", "_fetch", "_left", "_next", "_offset", "_page_size", "_prefetch")
+    __slots__ = (
+        "_done",
+        "_fetch",
+        "_last",
+        "_left",
+        "_next",
+        "_offset",
+        "_page_size",
+        "_prefetch",
+    )
 
     def __init__(
         self,
@@ -131,6 +141,7 @@ class _PageIterator(AsyncIterator[Page[T]]):
         self._done = max_items == 0
         self._prefetch = prefetch
         self._next: asyncio.Future[Page[T]] | None = None
+        self._last: tuple[T, ...] = ()
 
     def _limit(self) -> int:
         return self._page_size if self._left is None else min(self._page_size, self._left)
@@ -144,6 +155,12 @@ class _PageIterator(AsyncIterator[Page[T]]):
         else:
             page = await self._fetch(self._offset, self._limit())
         count = len(page.items)
+        last, self._last = self._last, page.items
+        if count and last and page.items[0] == last[0] and page.items == last[:count]:
+            # The same page again (or its start, when the limit shrank): the server
+            # ignores offset, or loops. Stop rather than yield the same items forever.
+            self._done = True
+            raise StopAsyncIteration
         if self._left is not None and count >= self._left:
             if count > self._left:
                 page = attrs.evolve(page, items=page.items[: self._left])
@@ -157,6 +174,8 @@ class _PageIterator(AsyncIterator[Page[T]]):
         if self._left is not None:
             self._left -= count
         self._offset += count
+        if page.total is not None and self._offset >= page.total:
+            self._done = True  # past the total, whatever hasMore says
         if self._prefetch and not self._done:
             # Fetch the next page while the caller works on this one. Yield once so
             # the request is on the wire before the caller's (often synchronous)

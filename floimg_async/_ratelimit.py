@@ -44,7 +44,9 @@ class RateGate:
         self.resume_at = max(self.resume_at, now + retry_after)
         per_minute = _limit_per_minute(headers)
         if per_minute:
-            self._interval = 60.0 / per_minute
+            # However small the advertised limit, pacing never spaces requests
+            # further apart than the pacing window itself.
+            self._interval = min(60.0 / per_minute, PACE_WINDOW)
             self._pace_until = self.resume_at + PACE_WINDOW
             self._next_slot = max(self._next_slot, self.resume_at)
         self.hold_until = max(self.resume_at, self._pace_until)

@@ -7,17 +7,19 @@ it. Nothing here touches the network, so all of it is tested synchronously.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import uuid
 from collections.abc import Mapping
 from typing import Any, NamedTuple
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
+from ._json import dumps
+from ._redact import mask_userinfo
 from ._uploads import UploadBody
 
 __all__ = [
     "Request",
+    "download_request",
     "json_body",
     "new_idempotency_key",
     "normalize_base_url",
@@ -79,10 +81,10 @@ def path(*parts: str) -> str:
     return "/" + "/".join(parts)
 
 
-def json_body(payload: Mapping[str, Any]) -> bytes:
+def json_body(payload: Any) -> bytes:
     """Encode a JSON body once, so every retry of a call sends the same bytes."""
     try:
-        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        return dumps(payload)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"request body is not JSON-serialisable ({exc}); parameters must be made of "
@@ -150,6 +152,18 @@ def normalize_base_url(base_url: str, *, allow_insecure_http: bool = False) -> s
         raise TypeError(f"base_url must be a string, got {type(base_url).__name__}")
     text = base_url.strip().rstrip("/")
     parts = urlsplit(text)
+    if "@" in parts.netloc:
+        # The key is the credential; a user:password in the URL would conflict with
+        # it (aiohttp refuses both at once) and be shown wherever the URL is.
+        raise ValueError(
+            f"base_url must not contain a user name or password, got "
+            f"{mask_userinfo(base_url)!r}; the API key authenticates the client"
+        )
+    if any(not ch.isprintable() or ch.isspace() for ch in text):
+        raise ValueError(
+            f"base_url must not contain whitespace or control characters, got {base_url!r}"
+        )
+    base_url = mask_userinfo(base_url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValueError(
             f"base_url must be an absolute http(s) URL such as "
@@ -176,3 +190,94 @@ def origin_of(url: str) -> tuple[str, str, int]:
     if port is None:
         port = 443 if scheme == "https" else 80
     return scheme, (parts.hostname or "").lower(), port
+
+
+def download_request(url: str, base_url: str) -> Request:
+    """The request that fetches an image at ``url`` (absolute, or relative to the API).
+
+    Carries the API key only when the URL is on the API's origin. Raises
+    ``ValueError`` for a non-http(s) URL, and for a URL on the API's origin
+    with a user name or password (the key is the credential there).
+    """
+    absolute = urljoin(base_url + "/", url)
+    parts = urlsplit(absolute)
+    if parts.scheme not in {"http", "https"}:
+        raise ValueError(f"cannot download {mask_userinfo(url)!r}: only http(s) URLs are supported")
+    same_origin = origin_of(absolute) == origin_of(base_url)
+    if same_origin and (parts.username is not None or parts.password is not None):
+        raise ValueError(
+            f"cannot download {mask_userinfo(url)!r}: a URL on the API's origin must not "
+            "carry a user name or password"
+        )
+    return Request("GET", absolute, what="images.download", authenticated=same_origin)
+
+
+_RESERVED_HEADERS = frozenset({"authorization", "idempotency-key"})
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def check_headers(headers: object, what: str) -> dict[str, str] | None:
+    """Validate extra headers: token names, printable values, none the SDK owns."""
+    if headers is None:
+        return None
+    if not isinstance(headers, Mapping):
+        raise TypeError(f"{what} must be a mapping of header names to values")
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError(f"{what}: header names and values must be strings, got {name!r}")
+        if not _TOKEN.fullmatch(name):
+            raise ValueError(f"{what}: {name!r} is not a valid header name")
+        if name.lower() in _RESERVED_HEADERS:
+            raise ValueError(
+                f"{what} must not set {name}: the client sends it itself (pass api_key=, "
+                "or idempotency_key= on the call)"
+            )
+        if any(ch in value for ch in "\r\n\0") or not value.isprintable():
+            raise ValueError(f"{what}: the value of {name} has control characters")
+        checked[name] = value
+    return checked
+
+
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+
+
+def raw_request(
+    method: str,
+    path: str,
+    *,
+    params: Mapping[str, Any] | None,
+    json: Any,
+) -> Request:
+    """The Request of ``client.request``: checked, encoded, relative to the base URL."""
+    if not isinstance(method, str) or method.upper() not in _METHODS:
+        raise ValueError(f"method must be one of {sorted(_METHODS)}, got {method!r}")
+    method = method.upper()
+    if (
+        not isinstance(path, str)
+        or not path.startswith("/")
+        or path.startswith("//")
+        or any(not ch.isprintable() or ch.isspace() for ch in path)
+        or "?" in path
+        or "#" in path
+    ):
+        raise ValueError(
+            f"path must be an API path such as '/workflows/wf_1' (query in params=), got {path!r}"
+        )
+    if any(part in {".", ".."} for part in path.split("/")):
+        raise ValueError(f"path must not contain '.' or '..' segments, got {path!r}")
+    query: dict[str, str] | None = None
+    if params is not None:
+        if not isinstance(params, Mapping):
+            raise TypeError("params must be a mapping of names to values")
+        query = {}
+        for key, value in params.items():
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            if not isinstance(key, str) or not isinstance(value, str | int | float):
+                raise TypeError(f"params: {key!r} must map to a str, int, float or bool")
+            query[key] = str(value)
+    body = None if json is None else json_body(json)
+    if body is not None and method == "GET":
+        raise ValueError("a GET request cannot have a json body")
+    return Request(method, path, what=f"request {method} {path}", params=query, json=body)

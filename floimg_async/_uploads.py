@@ -13,19 +13,58 @@ import asyncio
 import io
 import mimetypes
 import os
+import re
 import threading
+import unicodedata
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["CHUNK_SIZE", "BodyStream", "UploadBody", "UploadSource"]
+from ._errors import LocalFileError
+
+__all__ = ["CHUNK_SIZE", "BodyStream", "Progress", "UploadBody", "UploadSource"]
 
 CHUNK_SIZE = 512 * 1024
+
+Progress = Callable[[int, "int | None"], object]
+"""``on_progress(bytes_done, bytes_total)``: bytes_total is None when the size is unknown."""
 
 UploadSource = (
     str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes] | AsyncIterable[bytes]
 )
+
+
+# Control (Cc), format (Cf: zero-width, bidi overrides), surrogate and line or
+# paragraph separator characters: none belongs in a header or a file name.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_CONTENT_TYPE = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+/[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*;[ -~]*)?")
+
+
+def check_header_text(value: object, what: str) -> str:
+    """Refuse a name with control characters (CR/LF could forge multipart headers)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string, got {type(value).__name__}")
+    bad = next((ch for ch in value if unicodedata.category(ch) in _FORBIDDEN_CATEGORIES), None)
+    if bad is not None:
+        raise ValueError(
+            f"{what} {value!r} contains the control character U+{ord(bad):04X}; control "
+            "characters (CR, LF, NUL, zero-width and the like) are not allowed in upload "
+            "names and headers. Pass name=... with plain text."
+        )
+    return value
+
+
+def check_content_type(value: object) -> str:
+    """Refuse a content type that is not ``type/subtype[; params]`` in printable ASCII."""
+    if not isinstance(value, str):
+        raise TypeError(f"content_type must be a string, got {type(value).__name__}")
+    if not _CONTENT_TYPE.fullmatch(value):
+        raise ValueError(
+            f"content_type {value!r} is not a media type such as 'image/png' (printable "
+            "ASCII type/subtype, optional ;parameters, no control characters)"
+        )
+    return value
 
 
 def _quote(value: str) -> str:
@@ -97,10 +136,20 @@ class UploadBody:
                 f"or an async iterable of bytes, got {type(source).__name__}"
             )
 
+        if name is not None:
+            check_header_text(name, "upload name")
+        elif default_name is not None:
+            check_header_text(default_name, "upload file name (pass name=... to replace it)")
+        if content_type is not None:
+            check_content_type(content_type)
         self.filename = name or default_name or "upload"
         self.content_type = (
             content_type or mimetypes.guess_type(self.filename)[0] or "application/octet-stream"
         )
+        # The file part's size when known up front: the stream checks the file
+        # still has exactly that many bytes as it sends them.
+        self.size = size
+        self.source_name = str(self._path) if self._path is not None else (default_name or "")
         self.started = False
         self.boundary = uuid.uuid4().hex
         fields: list[tuple[str, str]] = []
@@ -133,9 +182,13 @@ class UploadBody:
         """Whether another attempt could send the whole body again."""
         return self.replayable or not self.started
 
-    def open(self) -> BodyStream:
-        """A fresh stream of the whole body for one attempt; ``close()`` it afterwards."""
-        return BodyStream(self)
+    def open(self, on_progress: Progress | None = None) -> BodyStream:
+        """A fresh stream of the whole body for one attempt; ``close()`` it afterwards.
+
+        ``on_progress(bytes_done, bytes_total)`` is called as file bytes go out
+        (``bytes_total`` is None for a source of unknown size).
+        """
+        return BodyStream(self, on_progress)
 
 
 class BodyStream(AsyncIterator[bytes]):
@@ -145,13 +198,19 @@ class BodyStream(AsyncIterator[bytes]):
     writer task is abandoned halfway, and closing releases the file at once.
     """
 
-    def __init__(self, body: UploadBody) -> None:
+    def __init__(self, body: UploadBody, on_progress: Progress | None = None) -> None:
         self._body = body
+        self._on_progress = on_progress
         self._stage = 0  # 0: head, 1: file, 2: tail, 3: done
         self._file: IO[bytes] | None = None
         self._own_file = False
         self._source: AsyncIterator[bytes] | None = None
         self._closed = False
+        self._sent = 0  # file bytes sent so far, checked against the size announced
+        self._done = 0  # file bytes handed on, for on_progress
+        self.failure: BaseException | None = None
+        """Why the stream stopped, when the local side is at fault (not the network):
+        the file changed size, or the progress callback raised."""
         # close() may run while an executor thread is opening the file; the lock
         # makes sure whichever comes second closes it.
         self._lock = threading.Lock()
@@ -167,6 +226,15 @@ class BodyStream(AsyncIterator[bytes]):
             chunk = await self._next_chunk()
             if chunk:
                 body.started = True
+                if self._on_progress is not None:
+                    self._done += len(chunk)
+                    try:
+                        self._on_progress(self._done, body.size)
+                    except Exception as exc:
+                        # The caller's callback failed: surface its error as it is,
+                        # not as the connection error the HTTP library would make of it.
+                        self.failure = exc
+                        raise
                 return chunk
             self._stage = 2
         self._stage = 3
@@ -205,6 +273,21 @@ class BodyStream(AsyncIterator[bytes]):
         if file is None:  # closed meanwhile
             return None
         chunk = await loop.run_in_executor(None, file.read, CHUNK_SIZE)
+        expected = body.size
+        if expected is not None:
+            # Content-Length announced ``expected`` bytes: a file that shrank would
+            # leave the server waiting (a timeout on every retry), one that grew
+            # would corrupt the body. Fail now, saying what happened.
+            self._sent += len(chunk)
+            if self._sent > expected or (not chunk and self._sent < expected):
+                self.failure = LocalFileError(
+                    f"upload source {body.source_name or '(file object)'!r} changed size "
+                    f"while it was being sent: {expected} bytes were announced, "
+                    f"{'more' if self._sent > expected else self._sent} were there; "
+                    "not retried. Upload a file that is not being written to.",
+                    path=body.source_name,
+                )
+                raise self.failure
         return chunk or None
 
     def _open(self, path: Path) -> bool:

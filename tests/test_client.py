@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from _support import API_KEY, BASE_URL
-from aioresponses import aioresponses
-from yarl import URL
+from _support import API_KEY, BASE_URL, LocalServer, MakeServer
+from aiohttp import web
 
 import floimg_async
 from floimg_async import FloImg, FloImgError
+from floimg_async.transports import MockResponse, MockTransport, WireRequest
 
 WF_URL = f"{BASE_URL}/workflows/wf_1"
 
@@ -63,13 +63,23 @@ def test_bad_settings_are_value_errors(kwargs: dict[str, float]) -> None:
         FloImg(API_KEY, base_url=BASE_URL, **kwargs)  # type: ignore[arg-type]
 
 
-async def test_session_is_created_lazily_and_closed_by_close() -> None:
-    client = FloImg(API_KEY, base_url=BASE_URL)
-    assert client._sender.pool._session is None  # nothing created outside a running call
-    with aioresponses() as mock:
-        mock.get(WF_URL, payload={"id": "wf_1"})
-        await client.workflows.get("wf_1")
-    session = client._sender.pool._session
+async def wf_server(make_server: MakeServer) -> LocalServer:
+    async def get(request: web.Request) -> web.Response:
+        return web.json_response({"id": request.match_info["id"]})
+
+    server = await make_server()
+    server.route("GET", "/v1/workflows/{id}", get)
+    await server.start()
+    return server
+
+
+async def test_session_is_created_lazily_and_closed_by_close(make_server: MakeServer) -> None:
+    server = await wf_server(make_server)
+    client = FloImg(API_KEY, base_url=server.base_url)
+    # Nothing is created outside a running call.
+    assert client._sender.shared.transport._session is None
+    await client.workflows.get("wf_1")
+    session = client._sender.shared.transport._session
     assert session is not None and not session.closed
     await client.close()
     assert session.closed
@@ -86,27 +96,34 @@ async def test_use_after_close_raises() -> None:
             pass
 
 
-async def test_external_session_is_used_and_never_closed() -> None:
+async def test_external_session_is_used_and_never_closed(make_server: MakeServer) -> None:
+    server = await wf_server(make_server)
     async with aiohttp.ClientSession() as session:
-        with aioresponses() as mock:
-            mock.get(WF_URL, payload={"id": "wf_1"})
-            async with FloImg(API_KEY, base_url=BASE_URL, session=session) as client:
-                assert (await client.workflows.get("wf_1")).id == "wf_1"
+        async with FloImg(API_KEY, base_url=server.base_url, session=session) as client:
+            assert (await client.workflows.get("wf_1")).id == "wf_1"
+            assert client._sender.shared.transport._session is session
         assert not session.closed
 
 
-async def test_with_options_shares_the_pool_and_overrides_settings(client: FloImg) -> None:
+async def test_with_options_shares_the_pool_and_overrides_settings() -> None:
+    calls = 0
+
+    def busy(request: WireRequest) -> MockResponse:
+        nonlocal calls
+        calls += 1
+        return MockResponse(503)
+
+    client = FloImg(API_KEY, base_url=BASE_URL, transport=MockTransport(busy))
     quick = client.with_options(timeout=2.5, max_retries=0, deadline=9)
-    assert quick._sender.pool is client._sender.pool
+    assert quick._sender.shared is client._sender.shared
     assert (quick.timeout.total, quick.max_retries, quick.deadline) == (2.5, 0, 9.0)
     assert (client.timeout.total, client.max_retries, client.deadline) == (60.0, 3, None)
-    with aioresponses() as mock:
-        mock.get(WF_URL, status=503)
-        with pytest.raises(floimg_async.ServerError):
-            await quick.workflows.get("wf_1")
-        assert len(mock.requests[("GET", URL(WF_URL))]) == 1  # max_retries=0: one attempt
+    with pytest.raises(floimg_async.ServerError):
+        await quick.workflows.get("wf_1")
+    assert calls == 1  # max_retries=0: one attempt
     await quick.close()
     assert not client.closed  # closing the copy leaves the shared pool open
+    await client.close()
 
 
 async def test_closing_the_original_closes_copies() -> None:

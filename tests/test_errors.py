@@ -32,9 +32,9 @@ EXPECTED: dict[str, tuple[type[APIError], str | None, str]] = {
     "500_workflow_failed_flat.json": (WorkflowFailedError, "workflow_failed", "step resize"),
     "403_forbidden_flat.json": (ForbiddenError, "forbidden", "lacks scope"),
     "401_unauthorized_envelope.json": (UnauthorizedError, "unauthorized", "Invalid API key"),
-    "502_html_proxy.html": (ServerError, None, "502 Bad Gateway"),
+    "502_html_proxy.html": (ServerError, "server_error", "502 Bad Gateway"),
     "400_code_wins_over_status.json": (NotFoundError, "not_found", "No such route"),
-    "503_unknown_shape.json": (ServerError, None, "Service down"),
+    "503_unknown_shape.json": (ServerError, "server_error", "Service down"),
 }
 
 

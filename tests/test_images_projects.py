@@ -1,19 +1,30 @@
-"""Images and projects over mocked HTTP: shapes the pure parts can't show."""
+"""Images and projects over MockTransport: shapes the pure parts can't show."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import pytest
-from _support import BASE_URL
-from aioresponses import aioresponses
-from yarl import URL
+from _support import API_KEY, BASE_URL, FakeSleep, MockAPI
 
 from floimg_async import FloImg, NotFoundError, Project
 
 
-async def test_projects_list_accepts_envelope(client: FloImg) -> None:
-    with aioresponses() as mock:
+@pytest.fixture
+def mock() -> MockAPI:
+    """Canned answers over the SDK's MockTransport (no sockets, no aioresponses)."""
+    return MockAPI()
+
+
+@pytest.fixture
+async def client(mock: MockAPI, fake_sleep: FakeSleep) -> AsyncIterator[FloImg]:
+    async with FloImg(API_KEY, base_url=BASE_URL, sleep=fake_sleep, transport=mock.transport) as c:
+        yield c
+
+
+async def test_projects_list_accepts_envelope(mock: MockAPI, client: FloImg) -> None:
+    with mock:
         mock.get(
             f"{BASE_URL}/projects?limit=20&offset=0",
             payload={"projects": [{"id": "p1", "name": "A"}], "total": 1, "hasMore": False},
@@ -22,17 +33,17 @@ async def test_projects_list_accepts_envelope(client: FloImg) -> None:
     assert projects == [Project("p1", "A")]
 
 
-async def test_projects_list_accepts_a_bare_list(client: FloImg) -> None:
-    with aioresponses() as mock:
+async def test_projects_list_accepts_a_bare_list(mock: MockAPI, client: FloImg) -> None:
+    with mock:
         mock.get(f"{BASE_URL}/projects?limit=2&offset=0", payload=[{"id": "p1"}, {"id": "p2"}])
         mock.get(f"{BASE_URL}/projects?limit=2&offset=2", payload=[{"id": "p3"}])
         ids = [p.id async for p in client.projects.list(page_size=2)]
     assert ids == ["p1", "p2", "p3"]
 
 
-async def test_projects_create(client: FloImg) -> None:
+async def test_projects_create(mock: MockAPI, client: FloImg) -> None:
     url = f"{BASE_URL}/projects"
-    with aioresponses() as mock:
+    with mock:
         mock.post(
             url,
             payload={
@@ -43,9 +54,9 @@ async def test_projects_create(client: FloImg) -> None:
             },
         )
         project = await client.projects.create("Marketing", description="d")
-        (call,) = mock.requests[("POST", URL(url))]
-    assert json.loads(call.kwargs["data"]) == {"name": "Marketing", "description": "d"}
-    assert call.kwargs["headers"]["Idempotency-Key"]
+        (call,) = mock.sent("POST", url)
+    assert json.loads(call.body) == {"name": "Marketing", "description": "d"}
+    assert call.headers["Idempotency-Key"]
     assert project.id == "proj_1" and project.created_at is not None
 
 
@@ -54,8 +65,8 @@ async def test_projects_create_needs_a_name(client: FloImg) -> None:
         await client.projects.create("  ")
 
 
-async def test_images_get_delete_and_not_found(client: FloImg) -> None:
-    with aioresponses() as mock:
+async def test_images_get_delete_and_not_found(mock: MockAPI, client: FloImg) -> None:
+    with mock:
         mock.get(f"{BASE_URL}/storage/images/img_1", payload={"id": "img_1", "size": 10})
         mock.delete(f"{BASE_URL}/storage/images/img_1", payload={"deleted": True})
         mock.get(
@@ -69,8 +80,8 @@ async def test_images_get_delete_and_not_found(client: FloImg) -> None:
             await client.images.get("img_2")
 
 
-async def test_images_list_with_project(client: FloImg) -> None:
-    with aioresponses() as mock:
+async def test_images_list_with_project(mock: MockAPI, client: FloImg) -> None:
+    with mock:
         mock.get(
             f"{BASE_URL}/storage/images?limit=1&offset=0&projectId=p",
             payload={"images": [{"id": "img_1"}], "total": 2, "hasMore": True},
@@ -84,10 +95,12 @@ async def test_images_list_with_project(client: FloImg) -> None:
 
 
 @pytest.mark.parametrize("missing", ["does/not/exist.png"])
-async def test_upload_of_a_missing_path_is_a_value_error(client: FloImg, missing: str) -> None:
-    with aioresponses() as mock, pytest.raises(ValueError, match="does not exist"):
+async def test_upload_of_a_missing_path_is_a_value_error(
+    mock: MockAPI, client: FloImg, missing: str
+) -> None:
+    with mock, pytest.raises(ValueError, match="does not exist"):
         await client.images.upload(missing)
-    assert not mock.requests
+    assert not mock.transport.requests
 
 
 async def test_upload_of_a_directory_is_a_value_error(client: FloImg, tmp_path) -> None:

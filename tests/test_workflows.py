@@ -1,13 +1,12 @@
-"""Workflows: request shapes, idempotency keys, retries and error mapping (mocked HTTP)."""
+"""Workflows: request shapes, idempotency keys, retries and error mapping (MockTransport)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import pytest
-from _support import BASE_URL, FakeSleep
-from aioresponses import aioresponses
-from yarl import URL
+from _support import API_KEY, BASE_URL, FakeSleep, MockAPI
 
 from floimg_async import (
     APIConnectionError,
@@ -24,12 +23,24 @@ EXECUTE = f"{BASE_URL}/workflows/execute"
 DONE = {"executionId": "exec_1", "status": "completed", "output": {"url": "u"}, "duration": 5}
 
 
-def sent(mock: aioresponses, method: str, url: str) -> list[dict]:
-    return [call.kwargs for call in mock.requests[(method, URL(url))]]
+def sent(mock: MockAPI, method: str, url: str) -> list[dict]:
+    return [{"data": r.body, "headers": r.headers} for r in mock.sent(method, url)]
 
 
-async def test_execute_sends_the_documented_body(client: FloImg) -> None:
-    with aioresponses() as mock:
+@pytest.fixture
+def mock() -> MockAPI:
+    """Canned answers over the SDK's MockTransport (no sockets, no aioresponses)."""
+    return MockAPI()
+
+
+@pytest.fixture
+async def client(mock: MockAPI, fake_sleep: FakeSleep) -> AsyncIterator[FloImg]:
+    async with FloImg(API_KEY, base_url=BASE_URL, sleep=fake_sleep, transport=mock.transport) as c:
+        yield c
+
+
+async def test_execute_sends_the_documented_body(mock: MockAPI, client: FloImg) -> None:
+    with mock:
         mock.post(EXECUTE, payload=DONE)
         execution = await client.workflows.execute("wf_abc", {"prompt": "A lake", "width": 1200})
         (kwargs,) = sent(mock, "POST", EXECUTE)
@@ -43,8 +54,8 @@ async def test_execute_sends_the_documented_body(client: FloImg) -> None:
     assert execution.workflow_id == "wf_abc"
 
 
-async def test_submit_uses_async_mode(client: FloImg) -> None:
-    with aioresponses() as mock:
+async def test_submit_uses_async_mode(mock: MockAPI, client: FloImg) -> None:
+    with mock:
         mock.post(EXECUTE, payload={"executionId": "exec_2", "status": "pending"})
         execution = await client.workflows.submit("wf_abc")
         (kwargs,) = sent(mock, "POST", EXECUTE)
@@ -54,9 +65,9 @@ async def test_submit_uses_async_mode(client: FloImg) -> None:
 
 
 async def test_retries_reuse_one_idempotency_key_and_the_same_bytes(
-    client: FloImg, fake_sleep: FakeSleep
+    mock: MockAPI, client: FloImg, fake_sleep: FakeSleep
 ) -> None:
-    with aioresponses() as mock:
+    with mock:
         mock.post(EXECUTE, status=502, body="<html>bad gateway</html>")
         mock.post(EXECUTE, exception=ConnectionResetError("reset by peer"))
         mock.post(EXECUTE, payload=DONE)
@@ -69,8 +80,8 @@ async def test_retries_reuse_one_idempotency_key_and_the_same_bytes(
     assert 0.4 <= fake_sleep.calls[0] <= 0.6 and 0.8 <= fake_sleep.calls[1] <= 1.2
 
 
-async def test_separate_calls_get_separate_keys(client: FloImg) -> None:
-    with aioresponses() as mock:
+async def test_separate_calls_get_separate_keys(mock: MockAPI, client: FloImg) -> None:
+    with mock:
         mock.post(EXECUTE, payload=DONE, repeat=True)
         await client.workflows.execute("wf")
         await client.workflows.execute("wf")
@@ -78,8 +89,8 @@ async def test_separate_calls_get_separate_keys(client: FloImg) -> None:
     assert calls[0]["headers"]["Idempotency-Key"] != calls[1]["headers"]["Idempotency-Key"]
 
 
-async def test_caller_supplied_idempotency_key(client: FloImg) -> None:
-    with aioresponses() as mock:
+async def test_caller_supplied_idempotency_key(mock: MockAPI, client: FloImg) -> None:
+    with mock:
         mock.post(EXECUTE, payload=DONE)
         await client.workflows.execute("wf", idempotency_key="bulk-run1-17")
         (kwargs,) = sent(mock, "POST", EXECUTE)
@@ -87,13 +98,13 @@ async def test_caller_supplied_idempotency_key(client: FloImg) -> None:
 
 
 async def test_retries_run_out_and_the_last_error_is_raised(
-    client: FloImg, fake_sleep: FakeSleep
+    mock: MockAPI, client: FloImg, fake_sleep: FakeSleep
 ) -> None:
-    with aioresponses() as mock:
+    with mock:
         mock.get(f"{BASE_URL}/workflows/wf", status=503, repeat=True)
         with pytest.raises(ServerError) as info:
             await client.workflows.get("wf")
-        assert len(mock.requests[("GET", URL(f"{BASE_URL}/workflows/wf"))]) == 4
+        assert len(mock.sent("GET", f"{BASE_URL}/workflows/wf")) == 4
     assert info.value.status == 503
     assert len(fake_sleep.calls) == 3
 
@@ -107,9 +118,9 @@ async def test_retries_run_out_and_the_last_error_is_raised(
     ],
 )
 async def test_not_retried(
-    client: FloImg, fake_sleep: FakeSleep, status: int, code: str, cls: type
+    mock: MockAPI, client: FloImg, fake_sleep: FakeSleep, status: int, code: str, cls: type
 ) -> None:
-    with aioresponses() as mock:
+    with mock:
         mock.post(EXECUTE, status=status, payload={"error": {"code": code, "message": "no"}})
         with pytest.raises(cls):
             await client.workflows.execute("wf")
@@ -117,8 +128,10 @@ async def test_not_retried(
     assert fake_sleep.calls == []
 
 
-async def test_retry_after_is_honoured(client: FloImg, fake_sleep: FakeSleep) -> None:
-    with aioresponses() as mock:
+async def test_retry_after_is_honoured(
+    mock: MockAPI, client: FloImg, fake_sleep: FakeSleep
+) -> None:
+    with mock:
         mock.get(
             f"{BASE_URL}/workflows/wf",
             status=429,
@@ -131,8 +144,10 @@ async def test_retry_after_is_honoured(client: FloImg, fake_sleep: FakeSleep) ->
     assert fake_sleep.calls[0] == 4.0
 
 
-async def test_huge_retry_after_raises_at_once(client: FloImg, fake_sleep: FakeSleep) -> None:
-    with aioresponses() as mock:
+async def test_huge_retry_after_raises_at_once(
+    mock: MockAPI, client: FloImg, fake_sleep: FakeSleep
+) -> None:
+    with mock:
         mock.get(
             f"{BASE_URL}/workflows/wf",
             status=429,
@@ -145,8 +160,8 @@ async def test_huge_retry_after_raises_at_once(client: FloImg, fake_sleep: FakeS
     assert fake_sleep.calls == []
 
 
-async def test_connection_errors_become_api_connection_error(client: FloImg) -> None:
-    with aioresponses() as mock:
+async def test_connection_errors_become_api_connection_error(mock: MockAPI, client: FloImg) -> None:
+    with mock:
         mock.get(
             f"{BASE_URL}/workflows/wf", exception=ConnectionRefusedError("refused"), repeat=True
         )
@@ -155,8 +170,10 @@ async def test_connection_errors_become_api_connection_error(client: FloImg) -> 
     assert isinstance(info.value.__cause__, ConnectionRefusedError)
 
 
-async def test_workflow_failed_carries_the_execution_named_in_details(client: FloImg) -> None:
-    with aioresponses() as mock:
+async def test_workflow_failed_carries_the_execution_named_in_details(
+    mock: MockAPI, client: FloImg
+) -> None:
+    with mock:
         mock.post(
             EXECUTE,
             status=500,
@@ -176,22 +193,22 @@ async def test_workflow_failed_carries_the_execution_named_in_details(client: Fl
 
 
 @pytest.mark.parametrize("bad", [["a"], "prompt=x", 3])
-async def test_parameters_must_be_a_mapping(client: FloImg, bad: object) -> None:
-    with aioresponses() as mock, pytest.raises(TypeError, match="mapping"):
+async def test_parameters_must_be_a_mapping(mock: MockAPI, client: FloImg, bad: object) -> None:
+    with mock, pytest.raises(TypeError, match="mapping"):
         await client.workflows.execute("wf", bad)  # type: ignore[arg-type]
-    assert not mock.requests
+    assert not mock.transport.requests
 
 
-async def test_get_encodes_the_id_and_decodes_the_workflow(client: FloImg) -> None:
+async def test_get_encodes_the_id_and_decodes_the_workflow(mock: MockAPI, client: FloImg) -> None:
     url = f"{BASE_URL}/workflows/a%2Fb"
-    with aioresponses() as mock:
-        mock.get(URL(url, encoded=True), payload={"id": "a/b", "parameters": [{"name": "p"}]})
+    with mock:
+        mock.get(url, payload={"id": "a/b", "parameters": [{"name": "p"}]})
         workflow = await client.workflows.get("a/b")
     assert workflow.id == "a/b" and workflow.parameters[0].name == "p"
 
 
-async def test_list_sends_paging_and_project_filter(client: FloImg) -> None:
-    with aioresponses() as mock:
+async def test_list_sends_paging_and_project_filter(mock: MockAPI, client: FloImg) -> None:
+    with mock:
         mock.get(
             f"{BASE_URL}/workflows?limit=2&offset=0&projectId=proj_1",
             payload={"workflows": [{"id": "a"}, {"id": "b"}], "total": 3, "hasMore": True},

@@ -9,7 +9,7 @@ from .._convert import fast_decoder, load_json
 from .._models import Page
 from .._pagination import AsyncPager, parse_page
 from .._request import Request, check_max_items, check_offset, check_page_size, page_params
-from .._transport import Sender
+from .._sender import Sender
 
 T = TypeVar("T")
 
@@ -17,7 +17,7 @@ T = TypeVar("T")
 _DECODERS: dict[tuple[type[Any], str], Callable[[bytes, int], Any]] = {}
 
 
-def _decoder(cls: type[T], what: str) -> Callable[[bytes, int], T]:
+def decoder(cls: type[T], what: str) -> Callable[[bytes, int], T]:
     """The cached fast decoder of ``cls`` for the call named ``what``."""
     key = (cls, what)
     decoder = _DECODERS.get(key)
@@ -40,18 +40,7 @@ class Resource:
         A plain method returning the transport's coroutine: one coroutine frame
         less per call. A bad body is a ResponseDecodeError, which is not retried.
         """
-        return self._sender.send_decoded(
-            request, _decoder(cls, request.what), deadline_at=deadline_at
-        )
-
-    def _call_json(self, request: Request) -> Coroutine[Any, Any, Any]:
-        """Send ``request`` and parse the answer as plain JSON (the coroutine of it)."""
-        what = request.what
-
-        def decode(body: bytes, status: int) -> Any:
-            return load_json(body, what=what, status=status)
-
-        return self._sender.send_decoded(request, decode)
+        return self._sender.decoded(request, decoder(cls, request.what), deadline_at=deadline_at)
 
     def _page(
         self, request: Request, key: str, cls: type[T], offset: int, limit: int
@@ -63,7 +52,7 @@ class Resource:
             data = load_json(body, what=what, status=status)
             return parse_page(data, key, cls, offset=offset, limit=limit, what=what)
 
-        return self._sender.send_decoded(request, decode)
+        return self._sender.decoded(request, decode)
 
     def _pager(
         self,

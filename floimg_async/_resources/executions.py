@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_result
+from tenacity import wait_exponential
 
-from .._errors import APITimeoutError, WaitTimeoutError, WorkflowFailedError
+from .._errors import (
+    APITimeoutError,
+    DeadlineExceededError,
+    FloImgError,
+    RateLimitedError,
+    WaitTimeoutError,
+    WorkflowFailedError,
+)
 from .._models import Execution, ExecutionStatus
 from .._request import Request, path, segment
+from .._retry import strategy_wait
 from ._base import Resource
 
 __all__ = ["Executions", "OnUpdate"]
@@ -48,14 +56,17 @@ def failure_of(execution: Execution) -> WorkflowFailedError:
 class Executions(Resource):
     """Executions of workflows (``/workflows/executions``)."""
 
-    async def get(self, execution_id: str, *, deadline_at: float | None = None) -> Execution:
-        """Fetch an execution's current state (one request)."""
+    async def get(self, execution_id: str) -> Execution:
+        """Fetch an execution's current state (one request, plus retries)."""
+        return await self._get(execution_id, None)
+
+    def _get(self, execution_id: str, deadline_at: float | None) -> Coroutine[Any, Any, Execution]:
         request = Request(
             "GET",
             path("workflows", "executions", segment(execution_id, "execution_id")),
             what="executions.get",
         )
-        return await self._call(request, Execution, deadline_at=deadline_at)
+        return self._call(request, Execution, deadline_at=deadline_at)
 
     async def wait(
         self,
@@ -69,7 +80,8 @@ class Executions(Resource):
         """Poll until the execution ends; return it when it ``completed``.
 
         Polls back off from ``poll_interval`` to ``max_poll_interval`` seconds
-        (doubling), so a 60 s job costs about ten requests. Raises
+        (doubling, tenacity's ``wait_exponential``), so a 60 s job costs about
+        ten requests. Raises
         :class:`WorkflowFailedError` (``.execution`` set) when it ends
         ``failed``, ``error`` or ``cancelled``, and :class:`WaitTimeoutError`
         (``.execution`` the last state seen) after ``timeout`` seconds.
@@ -86,59 +98,50 @@ class Executions(Resource):
             execution_id, latest = execution, None
         loop = asyncio.get_running_loop()
         deadline_at = None if timeout is None else loop.time() + timeout
-        last: Execution | None = latest
-        use_given = latest is not None
+        backoff = wait_exponential(multiplier=poll_interval, max=max_poll_interval)
+        sleep = self._sender.sleep
 
-        async def poll() -> Execution:
-            nonlocal last, use_given
-            if use_given:  # the caller's copy counts as the first poll
-                use_given = False
-                assert latest is not None
-                return latest
-            current = await self.get(execution_id, deadline_at=deadline_at)
-            if on_update is not None and (last is None or last.status != current.status):
+        def timed_out(cause: BaseException | None = None) -> WaitTimeoutError:
+            error = WaitTimeoutError(
+                f"execution {execution_id} did not finish within {timeout:g}s "
+                f"(last status: {latest.status.value if latest else 'unknown'}); "
+                "wait on it again with its id",
+                execution=latest,
+            )
+            error.__cause__ = cause
+            return error
+
+        polls = 0
+        while latest is None or not latest.is_terminal:
+            if latest is not None:  # seen running: back off before the next poll
+                polls += 1
+                delay = strategy_wait(backoff, polls)
+                if deadline_at is not None:
+                    left = deadline_at - loop.time()
+                    if left <= 0:
+                        raise timed_out()
+                    delay = min(delay, left)
+                await sleep(delay)
+            try:
+                current = await self._get(execution_id, deadline_at)
+            except (APITimeoutError, RateLimitedError) as exc:
+                if deadline_at is not None and _ended_by_deadline(exc, deadline_at, loop.time()):
+                    raise timed_out(exc) from exc
+                raise
+            if on_update is not None and (latest is None or latest.status != current.status):
                 result = on_update(current)
                 if inspect.isawaitable(result):
                     await result
-            last = current
-            return current
-
-        def interval(state: RetryCallState) -> float:
-            wait = min(max_poll_interval, poll_interval * 2.0 ** (state.attempt_number - 1))
-            if deadline_at is not None:
-                wait = max(0.0, min(wait, deadline_at - loop.time()))
-            return wait
-
-        def out_of_time(state: RetryCallState) -> bool:
-            return deadline_at is not None and loop.time() >= deadline_at
-
-        retrying = AsyncRetrying(
-            sleep=self._sender.sleep,
-            retry=retry_if_result(_not_terminal),
-            wait=interval,
-            stop=out_of_time,
-            retry_error_callback=lambda state: None,
-        )
-        try:
-            final: Execution | None = await retrying(poll)
-        except APITimeoutError as exc:
-            if deadline_at is None or loop.time() < deadline_at:
-                raise
-            final = None
-            cause: BaseException | None = exc
-        else:
-            cause = None
-        if final is None:
-            raise WaitTimeoutError(
-                f"execution {execution_id} did not finish within {timeout:g}s "
-                f"(last status: {last.status.value if last else 'unknown'}); "
-                "wait on it again with its id",
-                execution=last,
-            ) from cause
-        if final.status is not ExecutionStatus.COMPLETED:
-            raise failure_of(final)
-        return final
+            latest = current
+        if latest.status is not ExecutionStatus.COMPLETED:
+            raise failure_of(latest)
+        return latest
 
 
-def _not_terminal(execution: Execution) -> bool:
-    return not execution.is_terminal
+def _ended_by_deadline(error: FloImgError, deadline_at: float, now: float) -> bool:
+    """Whether the wait's own timeout is what stopped a poll that failed with ``error``."""
+    if isinstance(error, DeadlineExceededError) or now >= deadline_at:
+        return True
+    # A Retry-After reaching past the timeout (even one too long to honour at all).
+    asked = error.retry_after if isinstance(error, RateLimitedError) else None
+    return asked is not None and now + asked >= deadline_at

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from .._errors import FloImgError, WaitTimeoutError, WorkflowFailedError
+from .._errors import WaitTimeoutError, WorkflowFailedError
 from .._models import Execution, ExecutionStatus, RunResult, Workflow, WorkflowSummary
 from .._pagination import AsyncPager
 from .._request import (
@@ -81,7 +81,6 @@ class Workflows(Resource):
         parameters: Mapping[str, Any] | None = None,
         *,
         idempotency_key: str | None = None,
-        deadline_at: float | None = None,
     ) -> Execution:
         """Run a workflow in synchronous mode and return the finished execution.
 
@@ -89,7 +88,7 @@ class Workflows(Resource):
         :class:`WorkflowFailedError` when the workflow fails. Retries reuse one
         ``Idempotency-Key`` (pass your own to make re-runs after a crash safe).
         """
-        return await self._start(workflow_id, parameters, False, idempotency_key, deadline_at)
+        return await self._start(workflow_id, parameters, False, idempotency_key, None)
 
     async def submit(
         self,
@@ -169,6 +168,12 @@ class Workflows(Resource):
                     except StopAsyncIteration:
                         exhausted = True
                         break
+                    except Exception as exc:
+                        # The caller's iterable failed: report it as a failed item and
+                        # read no further (a broken iterator cannot be resumed).
+                        exhausted = True
+                        yield RunResult(index, {}, None, exc)
+                        break
                     task = asyncio.ensure_future(
                         self._run_one(workflow_id, index, parameters, timeout)
                     )
@@ -197,7 +202,7 @@ class Workflows(Resource):
             checked = _check_parameters(parameters)
             loop = asyncio.get_running_loop()
             deadline_at = None if timeout is None else loop.time() + timeout
-            execution = await self.execute(workflow_id, checked, deadline_at=deadline_at)
+            execution = await self._start(workflow_id, checked, False, None, deadline_at)
             if not execution.is_terminal:
                 remaining = None if deadline_at is None else max(0.0, deadline_at - loop.time())
                 execution = await self._executions.wait(execution, timeout=remaining)
@@ -206,7 +211,7 @@ class Workflows(Resource):
             return RunResult(index, checked, execution, None)
         except (WorkflowFailedError, WaitTimeoutError) as exc:
             return RunResult(index, _as_mapping(parameters), exc.execution or execution, exc)
-        except (FloImgError, TypeError, ValueError) as exc:
+        except Exception as exc:  # every failure is yielded, whatever it is
             return RunResult(index, _as_mapping(parameters), execution, exc)
 
     async def _start(

@@ -178,7 +178,9 @@ async def test_after_a_429_every_request_waits_for_the_retry_after_moment(make_s
     await server.start()
     async with FloImg(API_KEY, base_url=server.base_url) as client:
         first = asyncio.ensure_future(client.workflows.get("first"))
-        while not limited_at:
+        # Until the client has read the 429 (not merely the server sent it), nothing
+        # tells the others to wait: that is the moment this test starts from.
+        while client.stats.rate_limited == 0:
             await asyncio.sleep(0.005)
         others = await asyncio.gather(*(client.workflows.get(f"w{i}") for i in range(5)))
         assert (await first).id == "first"

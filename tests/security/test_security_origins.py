@@ -89,7 +89,7 @@ async def test_security_off_origin_session_shares_the_pool_and_closes_with_it(
     async with client:
         await client.images.download("/files/own.png")
         await client.images.download(f"{other_origin.origin}/files/cdn.png")
-        pool = client._sender.pool
+        pool = client._sender.shared.transport
         api, public = pool.get_session(), pool.get_public_session()
         assert api is not public and api.connector is public.connector
         assert "Authorization" in api.headers and "Authorization" not in public.headers
