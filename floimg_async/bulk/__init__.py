@@ -25,7 +25,13 @@ idempotency record instead of running again.
 Needs only the core dependencies and the standard library (``sqlite3``).
 """
 
-from ._errors import BulkError, JournalLockedError, JournalMismatchError
+from ._errors import (
+    BulkError,
+    JournalCorruptError,
+    JournalLockedError,
+    JournalMismatchError,
+    UnsafePathError,
+)
 from ._input import InputFingerprint, InputItem, fingerprint, read_items
 from ._items import ItemState, JournalItem, idempotency_key
 from ._job import BulkJob
@@ -43,11 +49,13 @@ __all__ = [
     "InputItem",
     "ItemState",
     "Journal",
+    "JournalCorruptError",
     "JournalItem",
     "JournalLockedError",
     "JournalMismatchError",
     "OnProgress",
     "RequestCounter",
+    "UnsafePathError",
     "default_journal_path",
     "download_name",
     "fingerprint",

@@ -26,9 +26,11 @@ from .._errors import (
     WorkflowFailedError,
 )
 from .._models import Execution
+from ._errors import BulkError
 from ._input import InputItem, fingerprint, read_items
 from ._journal import ItemState, Journal, JournalItem
 from ._metrics import RequestCounter
+from ._paths import check_paths, claim_download_dir, output_problem
 from ._results import ResultsFile, download_name
 from ._summary import BulkSummary, OnProgress, Outcome, Tally, default_journal_path
 
@@ -124,6 +126,7 @@ class BulkJob:
         """
         if not self.input_path.is_file():
             raise FileNotFoundError(f"bulk input {str(self.input_path)!r} is not a file")
+        check_paths(self.input_path, self.journal_path, self.out_path, self.download_dir)
         loop = asyncio.get_running_loop()
         started = loop.time()
         counted_from = self.request_counter.requests if self.request_counter else 0
@@ -135,7 +138,9 @@ class BulkJob:
                 self._results = ResultsFile(self.out_path, journal)
                 self._results.open()
             if self.download_dir is not None:
-                self.download_dir.mkdir(parents=True, exist_ok=True)
+                await asyncio.to_thread(
+                    claim_download_dir, self.download_dir, run_id, self.journal_path
+                )
             await self._check_workflow()
             tally = Tally(total=source.items)
             await self._drive(tally, on_progress)
@@ -273,6 +278,11 @@ class BulkJob:
         except BaseException as exc:
             return self._failure(index, exc, execution_id, "wait")
         output = None if final.output is None else attrs.asdict(final.output)
+        problem = output_problem(output)
+        if problem is not None:
+            # A hostile or broken answer: this item fails, the run goes on.
+            journal.mark_failed(index, problem, "invalid_output", final.id)
+            return self._failed(index)
         journal.mark_completed(index, final.id, output)
         return await self._deliver(index, Outcome.COMPLETED)
 
@@ -299,9 +309,17 @@ class BulkJob:
             return Outcome.UNFINISHED
         elif isinstance(exc, APIError | TypeError | ValueError):
             journal.mark_failed(index, str(exc), _code_of(exc), execution_id)
+        elif isinstance(exc, Exception) and not isinstance(exc, BulkError):
+            # Anything else one item meets (a hostile answer the client could not
+            # decode, say) fails that item only; its type is kept in the code.
+            message = f"{type(exc).__name__}: {exc}"
+            journal.mark_failed(index, message, "unexpected_error", execution_id)
         else:
-            raise exc  # cancellation, or a bug: never swallowed
-        item = journal.get(index)
+            raise exc  # cancellation, or the journal failing: never swallowed
+        return self._failed(index)
+
+    def _failed(self, index: int) -> Outcome:
+        item = self._require_journal().get(index)
         assert item is not None
         self._write(item)
         return Outcome.FAILED
@@ -324,6 +342,11 @@ class BulkJob:
                 except (FloImgError, OSError) as exc:
                     journal.note_error(index, f"download failed: {exc}", "download_failed")
                     return Outcome.UNFINISHED
+                except (ValueError, TypeError) as exc:  # the client refused the URL
+                    journal.mark_failed(
+                        index, f"download refused: {exc}", "invalid_output", item.execution_id
+                    )
+                    return self._failed(index)
             journal.mark_file(index, str(dest))
             if item.error_code == "download_failed":
                 journal.note_error(index, None, None)

@@ -10,12 +10,22 @@ import click
 from click.core import ParameterSource
 
 from .._errors import FloImgError
-from ..bulk import BulkError, BulkJob, BulkSummary, RequestCounter, default_journal_path
+from ..bulk import (
+    BulkError,
+    BulkJob,
+    BulkSummary,
+    JournalCorruptError,
+    RequestCounter,
+    default_journal_path,
+)
 from ._context import Interrupted, Settings, json_option, pass_settings, run_async
 from ._output import emit_json, show_object, to_jsonable
 from ._progress import BulkBar
 
-__all__ = ["bulk"]
+__all__ = ["EXIT_JOURNAL_CORRUPT", "bulk"]
+
+#: ``floimg bulk``'s exit status when the journal is damaged or not a journal at all.
+EXIT_JOURNAL_CORRUPT = 5
 
 
 @click.command(short_help="Run a workflow once per input line; crash-safe and resumable.")
@@ -78,7 +88,8 @@ def bulk(
     Ctrl-C or kill resumes the run: completed items are skipped, items in
     flight are picked up without running twice, failed items are retried only
     with --retry-failed. Exits 0 when every item completed, 1 when some failed
-    or were left unfinished.
+    or were left unfinished, 2 for a refused path or journal, 5 when the
+    journal is damaged (or is not a bulk journal).
     """
     if not input_path.is_file():
         raise click.BadParameter(f"{str(input_path)!r} is not a file", param_hint="INPUT.jsonl")
@@ -110,6 +121,9 @@ def bulk(
     except Interrupted:
         click.echo(f"interrupted; the journal is consistent. Resume with:\n  {hint}", err=True)
         raise
+    except JournalCorruptError as exc:
+        click.echo(f"error: journal_corrupt: {' '.join(str(exc).split())}", err=True)
+        ctx.exit(EXIT_JOURNAL_CORRUPT)
     except BulkError:
         raise
     except FloImgError:

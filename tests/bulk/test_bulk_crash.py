@@ -50,6 +50,8 @@ def _popen(
             "16",
             "--poll-interval",
             "0.05",
+            "--download",
+            str(out.with_name("images")),
         ],
         env=emulator.env,
         stdout=stdout,
@@ -115,6 +117,8 @@ def test_bulk_sigkill_mid_run_then_resume_runs_every_item_exactly_once(
             "16",
             "--poll-interval",
             "0.05",
+            "--download",
+            str(tmp_path / "images"),
         ],
         env=emulator_process.env,
         capture_output=True,
@@ -127,6 +131,9 @@ def test_bulk_sigkill_mid_run_then_resume_runs_every_item_exactly_once(
     assert summary["resumed"] == in_flight
 
     assert_exactly_once(emulator_process, out, "kill9", ITEMS)
+    images = tmp_path / "images"
+    assert sorted(p.name for p in images.glob("*.part")) == []  # .000017.png.<hex>.part
+    assert sorted(p.name for p in images.glob("0*")) == [f"{n:06d}.png" for n in range(ITEMS)]
     with Journal(journal, readonly=True) as done:
         items = list(done.items())
         run_id = done.run_id

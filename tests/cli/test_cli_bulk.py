@@ -26,7 +26,7 @@ def test_cli_bulk_runs_then_resumes_with_nothing_left(
     assert summary["requestsPerExecution"] >= 2  # a submission and at least one poll
     assert summary["journalPath"] == str(tmp_path / "results.jsonl.journal")
     assert len(out.read_text().splitlines()) == 10
-    assert len(list((tmp_path / "img").iterdir())) == 10
+    assert len(list((tmp_path / "img").glob("0*.png"))) == 10
 
     second = floimg(*args)
     assert second.code == 0
@@ -66,3 +66,27 @@ def test_cli_bulk_unknown_workflow_exits_3_before_any_item(floimg: Floimg, tmp_p
 def test_cli_bulk_missing_input_is_a_usage_error(floimg: Floimg, tmp_path: Path) -> None:
     result = floimg("bulk", "wf_social_card", str(tmp_path / "missing.jsonl"))
     assert result.code == 2
+
+
+def test_cli_bulk_refuses_out_that_is_the_input_and_leaves_it_intact(
+    floimg: Floimg, tmp_path: Path
+) -> None:
+    source = _input(tmp_path / "in.jsonl", ["one", "two"])
+    content = source.read_bytes()
+    (tmp_path / "alias.jsonl").symlink_to(source)
+    for out in (str(source), "alias.jsonl", str(tmp_path / "." / "in.jsonl")):
+        result = floimg("bulk", "wf_social_card", str(source), "--out", str(tmp_path / out))
+        assert result.code == 2, result.stderr
+        assert "is the input file" in result.stderr
+    assert source.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alias.jsonl", "in.jsonl"]
+
+
+def test_cli_bulk_corrupt_journal_exits_5_not_1(floimg: Floimg, tmp_path: Path) -> None:
+    source = _input(tmp_path / "in.jsonl", ["one"])
+    journal = tmp_path / "in.jsonl.journal"
+    journal.write_text("not a database at all\n")
+    result = floimg("bulk", "wf_social_card", str(source))
+    assert result.code == 5
+    assert result.stderr.startswith("error: journal_corrupt: ")
+    assert journal.read_text() == "not a database at all\n"
