@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import inspect
 import os
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from ._input import InputItem, fingerprint, read_items
 from ._journal import ItemState, Journal, JournalItem
 from ._metrics import RequestCounter
 from ._paths import check_paths, claim_download_dir, output_problem
-from ._results import ResultsFile, download_name
+from ._results import ResultsFile, download_name, result_line
 from ._summary import BulkSummary, OnProgress, Outcome, Tally, default_journal_path
 
 __all__ = ["BulkJob"]
@@ -63,7 +63,10 @@ class BulkJob:
     item in completion order, exactly once per item across resumes;
     ``download_dir`` receives each image as ``<index:06d>.<ext>``. Pass the
     :class:`RequestCounter` whose ``trace_config`` the client was built with
-    to have requests counted in the summary.
+    to have requests counted in the summary. ``on_result`` is called with each
+    settled item's result line (the dict ``out_path`` gets), once per item per
+    run: items settled by an earlier run (skipped) included, items left
+    unfinished not, so the last run's calls cover the whole input.
 
     Raises :class:`JournalMismatchError` when the journal belongs to another
     workflow or input, :class:`JournalLockedError` when another process runs
@@ -86,6 +89,7 @@ class BulkJob:
         max_poll_interval: float = 10.0,
         wait_timeout: float | None = None,
         request_counter: RequestCounter | None = None,
+        on_result: Callable[[dict[str, Any]], Any] | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
@@ -109,6 +113,7 @@ class BulkJob:
         self.max_poll_interval = max_poll_interval
         self.wait_timeout = wait_timeout
         self.request_counter = request_counter
+        self.on_result = on_result
         self._journal: Journal | None = None
         self._results: ResultsFile | None = None
         self._streak = 0  # consecutive items that met a connection error
@@ -358,6 +363,8 @@ class BulkJob:
     def _write(self, item: JournalItem) -> None:
         if self._results is not None and not item.written:
             self._results.write(item)
+        if self.on_result is not None:
+            self.on_result(result_line(item))
 
     def _require_journal(self) -> Journal:
         if self._journal is None:
