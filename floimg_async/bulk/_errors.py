@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._errors import FloImgError
+from .. import FloImgError
 
 __all__ = [
     "BulkError",

@@ -12,10 +12,11 @@ from typing import Any
 
 import attrs
 
-from .._client import FloImg
-from .._errors import (
+from .. import (
     APIConnectionError,
     APIError,
+    Execution,
+    FloImg,
     FloImgError,
     ForbiddenError,
     NotFoundError,
@@ -25,12 +26,12 @@ from .._errors import (
     WaitTimeoutError,
     WorkflowFailedError,
 )
-from .._models import Execution
 from ._errors import BulkError
 from ._input import InputItem, fingerprint, read_items
 from ._journal import ItemState, Journal, JournalItem
 from ._metrics import RequestCounter
 from ._paths import check_paths, claim_download_dir, output_problem
+from ._polling import DurationEstimator, Poller
 from ._results import ResultsFile, download_name, result_line
 from ._summary import BulkSummary, OnProgress, Outcome, Tally, default_journal_path
 
@@ -57,9 +58,19 @@ class BulkJob:
     waited on (or re-sent with the *same* key, which the server deduplicates),
     and failed items are retried only with ``retry_failed`` (under a new key).
 
-    Items are submitted in async mode and then polled (``poll_interval`` up to
-    ``max_poll_interval`` seconds, at most ``wait_timeout`` seconds each), at
-    most ``concurrency`` at a time. ``out_path`` receives one JSON line per
+    ``mode="async"`` (the default for a new journal) submits each item in async
+    mode, records its execution id at once, then polls it: the first poll near
+    the 90th percentile of the durations seen so far in this run, then backing
+    off from ``poll_interval`` to ``max_poll_interval`` seconds (which bounds
+    every wait, so a finished execution is seen at most that late), a 429's
+    ``Retry-After`` honoured; about two requests per item. ``mode="sync"``
+    sends each item as one synchronous execute (one request per item) whose
+    key is in the journal before it goes out; after a crash it is re-sent
+    under that key, which relies on the server keeping its idempotency record
+    of a request whose client went away (see docs/scaling.md). ``None`` keeps
+    the journal's mode. ``wait_timeout`` bounds one item's wait (or sync
+    request), after which it stays resumable. At most ``concurrency`` items
+    are in flight. ``out_path`` receives one JSON line per
     item in completion order, exactly once per item across resumes;
     ``download_dir`` receives each image as ``<index:06d>.<ext>``. Pass the
     :class:`RequestCounter` whose ``trace_config`` the client was built with
@@ -90,6 +101,7 @@ class BulkJob:
         wait_timeout: float | None = None,
         request_counter: RequestCounter | None = None,
         on_result: Callable[[dict[str, Any]], Any] | None = None,
+        mode: str | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
@@ -97,6 +109,8 @@ class BulkJob:
             raise ValueError(f"workflow_id must be a non-empty string, got {workflow_id!r}")
         if not poll_interval > 0 or not max_poll_interval >= poll_interval:
             raise ValueError("need 0 < poll_interval <= max_poll_interval")
+        if mode not in (None, "async", "sync"):
+            raise ValueError(f"mode must be 'async', 'sync' or None, got {mode!r}")
         self.client = client
         self.workflow_id = workflow_id
         self.input_path = Path(input_path)
@@ -114,6 +128,15 @@ class BulkJob:
         self.wait_timeout = wait_timeout
         self.request_counter = request_counter
         self.on_result = on_result
+        self.mode = mode
+        self.estimator = DurationEstimator()
+        self._poller = Poller(
+            client,
+            self.estimator,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            timeout=wait_timeout,
+        )
         self._journal: Journal | None = None
         self._results: ResultsFile | None = None
         self._streak = 0  # consecutive items that met a connection error
@@ -138,7 +161,8 @@ class BulkJob:
         source = await asyncio.to_thread(fingerprint, self.input_path)
         journal = self._journal = Journal(self.journal_path)
         try:
-            run_id = journal.bind(self.workflow_id, str(self.input_path), source)
+            run_id = journal.bind(self.workflow_id, str(self.input_path), source, self.mode)
+            mode = journal.mode
             if self.out_path is not None:
                 self._results = ResultsFile(self.out_path, journal)
                 self._results.open()
@@ -171,6 +195,7 @@ class BulkJob:
                     if self.request_counter is None
                     else self.request_counter.requests - counted_from
                 ),
+                mode=mode,
             )
         finally:
             if self._results is not None:
@@ -256,32 +281,53 @@ class BulkJob:
         return self._process(item)
 
     async def _process(self, item: JournalItem) -> Outcome:
-        """Submit (unless already submitted), wait, then download and write the result."""
+        """Send (unless already sent), wait, then download and write the result."""
         journal = self._require_journal()
         index = item.index
-        target: Execution | str | None = item.execution_id
+        latest: Execution | None = None
+        submitted_at: float | None = None
+        execution_id = item.execution_id
         if item.state in (ItemState.QUEUED, ItemState.SUBMITTING):
-            # Durable *before* the request: after a kill we know it may have been sent.
+            # Durable *before* the request: after a kill we know it may have been sent,
+            # and the journal already holds the key it was sent under.
             journal.mark_submitting(index)
+            if journal.mode == "sync":
+                return await self._execute(item)
+            submitted_at = asyncio.get_running_loop().time()
             try:
-                target = await self.client.workflows.submit(
+                latest = await self.client.workflows.submit(
                     self.workflow_id, item.parameters, idempotency_key=item.idempotency_key
                 )
             except BaseException as exc:
                 return self._failure(index, exc, None, "submit")
-            journal.mark_submitted(index, target.id)
+            execution_id = latest.id
+            journal.mark_submitted(index, execution_id)
             self._streak = 0
-        assert target is not None
-        execution_id = target.id if isinstance(target, Execution) else target
+        assert execution_id is not None
         try:
-            final = await self.client.executions.wait(
-                target,
-                timeout=self.wait_timeout,
-                poll_interval=self.poll_interval,
-                max_poll_interval=self.max_poll_interval,
-            )
+            final = await self._poller.wait(execution_id, submitted_at=submitted_at, latest=latest)
         except BaseException as exc:
             return self._failure(index, exc, execution_id, "wait")
+        return await self._completed(index, final)
+
+    async def _execute(self, item: JournalItem) -> Outcome:
+        """Sync mode: one request that returns the finished execution."""
+        loop = asyncio.get_running_loop()
+        deadline = None if self.wait_timeout is None else loop.time() + self.wait_timeout
+        try:
+            final = await self.client.workflows.execute(
+                self.workflow_id,
+                item.parameters,
+                idempotency_key=item.idempotency_key,
+                deadline_at=deadline,
+            )
+        except BaseException as exc:
+            return self._failure(item.index, exc, None, "submit")
+        self._streak = 0
+        return await self._completed(item.index, final)
+
+    async def _completed(self, index: int, final: Execution) -> Outcome:
+        journal = self._require_journal()
         output = None if final.output is None else attrs.asdict(final.output)
         problem = output_problem(output)
         if problem is not None:

@@ -244,13 +244,29 @@ class Journal:
         value = self._meta.get("input_items")
         return int(value) if value is not None else None
 
-    def bind(self, workflow_id: str, input_path: str, source: InputFingerprint) -> str:
-        """Tie a new journal to a workflow and an input, or check an existing one; return the
-        run id.
+    @property
+    def mode(self) -> str:
+        """How the run sends executions: ``"async"`` (submit + poll) or ``"sync"``."""
+        return self._meta.get("mode", "async")
 
+    def bind(
+        self,
+        workflow_id: str,
+        input_path: str,
+        source: InputFingerprint,
+        mode: str | None = None,
+    ) -> str:
+        """Tie a new journal to a workflow, an input and a mode, or check an existing one;
+        return the run id.
+
+        ``mode`` ``None`` means the journal's own mode (``"async"`` for a new one).
         Raises :class:`JournalMismatchError` when the journal was made for another
-        workflow or an input with different content.
+        workflow, an input with different content, or another mode (an item in
+        flight must be re-sent exactly as first sent, or a key-honouring server
+        refuses it).
         """
+        if mode not in (None, "async", "sync"):
+            raise ValueError(f"mode must be 'async' or 'sync', got {mode!r}")
         if self.run_id is None:
             run_id = uuid.uuid4().hex[:12]
             values = {
@@ -264,6 +280,7 @@ class Journal:
                 "created_at": str(time.time()),
                 "out_size": "0",
                 "out_seq": "0",
+                "mode": mode or "async",
             }
             # The run id must survive even a power cut: every key is derived from it.
             self._exec("PRAGMA synchronous = FULL")
@@ -281,6 +298,12 @@ class Journal:
             raise JournalMismatchError(
                 f"the journal {str(self.path)!r} belongs to workflow {self.workflow_id!r}, "
                 f"not {workflow_id!r}; use another --journal (or delete it to start over)"
+            )
+        if mode is not None and mode != self.mode:
+            raise JournalMismatchError(
+                f"the journal {str(self.path)!r} was started in {self.mode} mode, not {mode}: "
+                f"items in flight must be re-sent as they were first sent. Resume with "
+                f"--mode {self.mode} (or leave --mode out), or use another --journal"
             )
         if self._meta.get("input_sha256") != source.sha256:
             raise JournalMismatchError(

@@ -10,7 +10,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from .._errors import FloImgError
+from .. import FloImgError
 from ..bulk import (
     BulkError,
     BulkJob,
@@ -59,6 +59,13 @@ EXIT_JOURNAL_CORRUPT = 5
     type=click.Path(dir_okay=False, path_type=Path),
     help="The run's journal (default: <out>.journal, else <input>.journal).",
 )
+@click.option(
+    "--mode",
+    type=click.Choice(["async", "sync"]),
+    help="async: submit, then poll (about 2 requests per item; default for a new journal). "
+    "sync: one synchronous execute per item (1 request), re-sent under the same "
+    "Idempotency-Key after a crash. Default: the journal's mode.",
+)
 @click.option("--retry-failed", is_flag=True, help="Run failed items again (under new keys).")
 @click.option("--poll-interval", type=click.FloatRange(min=0.01), default=1.0, show_default=True)
 @click.option(
@@ -81,6 +88,7 @@ def bulk(
     out: Path | None,
     download_dir: Path | None,
     journal: Path | None,
+    mode: str | None,
     retry_failed: bool,
     poll_interval: float,
     max_poll_interval: float,
@@ -125,6 +133,7 @@ def bulk(
                 wait_timeout=wait_timeout,
                 request_counter=counter,
                 on_result=print_result if stream else None,
+                mode=mode,
             )
             with BulkBar(workflow_id) as bar:
                 return await job.run(on_progress=bar)
@@ -178,6 +187,7 @@ def _print_summary(settings: Settings, summary: BulkSummary, *, to_stderr: bool)
         "wall time": f"{summary.elapsed:.2f} s",
         "requests": summary.requests,
         "requests per execution": "-" if per is None else f"{per:.2f}",
+        "mode": summary.mode,
         "resumed in flight": summary.resumed,
         "journal": f"{summary.journal_path} (run {summary.run_id})",
         "results": summary.out_path or "stdout",
@@ -204,6 +214,8 @@ def _resume_command(ctx: click.Context, settings: Settings, journal_path: Path) 
     for name, flag in (("out", "--out"), ("download_dir", "--download")):
         if params[name] is not None:
             words += [flag, str(params[name])]
+    if params["mode"] is not None:
+        words += ["--mode", params["mode"]]
     for name in ("poll_interval", "max_poll_interval", "wait_timeout"):
         if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
             words += ["--" + name.replace("_", "-"), str(params[name])]

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import IO
 
+import pytest
 from _bulk_support import (
     FLOIMG,
     EmulatorProcess,
@@ -29,14 +30,19 @@ ITEMS = 300
 
 
 def _start_bulk(
-    emulator: EmulatorProcess, workdir: Path, input_path: Path, out: Path
+    emulator: EmulatorProcess, workdir: Path, input_path: Path, out: Path, *extra: str
 ) -> subprocess.Popen[bytes]:
     with (workdir / "run1.out").open("wb") as stdout, (workdir / "run1.err").open("wb") as stderr:
-        return _popen(emulator, input_path, out, stdout, stderr)
+        return _popen(emulator, input_path, out, stdout, stderr, *extra)
 
 
 def _popen(
-    emulator: EmulatorProcess, input_path: Path, out: Path, stdout: IO[bytes], stderr: IO[bytes]
+    emulator: EmulatorProcess,
+    input_path: Path,
+    out: Path,
+    stdout: IO[bytes],
+    stderr: IO[bytes],
+    *extra: str,
 ) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
@@ -52,6 +58,7 @@ def _popen(
             "0.05",
             "--download",
             str(out.with_name("images")),
+            *extra,
         ],
         env=emulator.env,
         stdout=stdout,
@@ -78,17 +85,19 @@ def _wait_until_mid_run(
     raise AssertionError("the bulk run never got going")
 
 
+@pytest.mark.parametrize("mode", ["async", "sync"])
 def test_bulk_sigkill_mid_run_then_resume_runs_every_item_exactly_once(
-    emulator_process: EmulatorProcess, tmp_path: Path
+    emulator_process: EmulatorProcess, tmp_path: Path, mode: str
 ) -> None:
-    input_path = write_input(tmp_path / "cards.jsonl", ITEMS, "kill9")
+    tag = f"kill9{mode}"
+    input_path = write_input(tmp_path / "cards.jsonl", ITEMS, tag)
     out = tmp_path / "results.jsonl"
     journal = tmp_path / "results.jsonl.journal"
 
     # Slow answers keep submissions "submitting" (sent, no execution id yet) long
     # enough for the kill to catch some: their resend must be deduplicated.
     emulator_process.configure(latency=0.03)
-    proc = _start_bulk(emulator_process, tmp_path, input_path, out)
+    proc = _start_bulk(emulator_process, tmp_path, input_path, out, "--mode", mode)
     try:
         at_kill = _wait_until_mid_run(proc, journal, completed=40, submitting=1)
         proc.send_signal(signal.SIGKILL)
@@ -119,7 +128,7 @@ def test_bulk_sigkill_mid_run_then_resume_runs_every_item_exactly_once(
             "0.05",
             "--download",
             str(tmp_path / "images"),
-        ],
+        ],  # no --mode: the journal's own is kept
         env=emulator_process.env,
         capture_output=True,
         timeout=60,
@@ -130,7 +139,8 @@ def test_bulk_sigkill_mid_run_then_resume_runs_every_item_exactly_once(
     assert summary["skipped"] == after_kill[ItemState.COMPLETED]
     assert summary["resumed"] == in_flight
 
-    assert_exactly_once(emulator_process, out, "kill9", ITEMS)
+    assert summary["mode"] == mode
+    assert_exactly_once(emulator_process, out, tag, ITEMS)
     images = tmp_path / "images"
     assert sorted(p.name for p in images.glob("*.part")) == []  # .000017.png.<hex>.part
     assert sorted(p.name for p in images.glob("0*")) == [f"{n:06d}.png" for n in range(ITEMS)]
@@ -142,12 +152,13 @@ def test_bulk_sigkill_mid_run_then_resume_runs_every_item_exactly_once(
     keys = {
         e["idempotency_key"]
         for e in emulator_process.executions("wf_social_card")
-        if e["parameters"]["prompt"].startswith("kill9-")
+        if e["parameters"]["prompt"].startswith(f"{tag}-")
     }
     assert keys == {f"bulk-{run_id}-{n}" for n in range(ITEMS)}
     replays = emulator_process.admin("stats")["idempotentReplays"] - replays_before
     print(
-        f"\ncrash test: {ITEMS} items, SIGKILL with {at_kill[ItemState.COMPLETED]} completed "
+        f"\ncrash test ({mode}): {ITEMS} items, SIGKILL with "
+        f"{at_kill[ItemState.COMPLETED]} completed "
         f"and {in_flight} in flight (journal after kill: {dict(after_kill)}; "
         f"{lines_at_kill} result lines); resume: {summary['completed']} completed, "
         f"{summary['skipped']} skipped, {summary['resumed']} resumed in flight, "
