@@ -1,0 +1,48 @@
+"""Fixtures of the Ray tests: a local Ray cluster and an emulator subprocess."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "bulk"))
+
+from _bulk_support import EmulatorProcess
+
+ray = pytest.importorskip("ray", reason="the ray extra is not installed")
+
+RATE_LIMIT = 3000  # requests per minute: 50 a second keeps the run about ten seconds
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[Any]:
+    """A local Ray cluster on two CPUs (what CI has), shut down after the module."""
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level="ERROR",
+        configure_logging=False,
+    )
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def limited_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    """An emulator subprocess (Ray workers are other processes) with a rate limit."""
+    server = EmulatorProcess(
+        tmp_path_factory.mktemp("emulator"),
+        execution_time=0.4,  # ~20 executions in flight at the limit: a kill catches some
+        extra=("--rate-limit", str(RATE_LIMIT), "--burst", "10"),
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
