@@ -49,7 +49,7 @@ class DurationEstimator:
     workflow that slows down or speeds up, in a few dozen executions.
     """
 
-    def __init__(self, quantile: float = 0.9, step: float = 0.3) -> None:
+    def __init__(self, quantile: float = 0.9, step: float = 0.1) -> None:
         if not 0 < quantile < 1:
             raise ValueError(f"quantile must be between 0 and 1, got {quantile!r}")
         self.quantile = quantile
@@ -62,14 +62,17 @@ class DurationEstimator:
 
     def seed(self, low: float, high: float, reported: float | None) -> None:
         """Start from the first finished execution: it ended between ``low`` and ``high``
-        seconds after submission; ``reported`` is the server's own duration (which leaves
-        out time spent queued, so it is only a lower bound)."""
+        seconds after submission. ``reported`` (the server's own duration) leaves out
+        time spent queued, so it only raises ``low``.
+
+        The estimate starts at ``high``: too high costs some detection lag until
+        hits bring it down, too low would cost a poll for every execution planned
+        from it.
+        """
         if self.estimate is not None:
             return
-        guess = (low + high) / 2
-        if reported is not None:
-            guess = max(guess, reported * 1.25)
-        self.estimate = max(1e-3, min(high, max(low, guess)))
+        floor = max(low, reported or 0.0)
+        self.estimate = max(1e-3, high, floor)
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
@@ -92,9 +95,13 @@ class DurationEstimator:
         else:
             self.misses += 1
         self.estimate *= 1 + self.step * (self.quantile - float(finished))
+        if not finished:
+            # Wake executions sleeping towards the old estimate: they re-plan later.
+            changed, self._changed = self._changed, asyncio.Event()
+            changed.set()
 
     async def changed(self, timeout: float) -> None:
-        """Return when the estimate is first known, or after ``timeout`` seconds."""
+        """Return when the estimate is first known or raised, or after ``timeout`` seconds."""
         event = self._changed
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
@@ -178,7 +185,11 @@ class Poller:
                     else:
                         if target <= self.max_poll_interval and elapsed <= target * 1.05:
                             planned = target
-                        delay = min(target, self.max_poll_interval) - elapsed
+                        if planned is not None:
+                            planned = await self._sleep_to_estimate(submitted_at, deadline)
+                            delay = 0.0
+                        else:
+                            delay = min(target, self.max_poll_interval) - elapsed
                 await self._pause(self._bounded(delay, deadline))
                 try:
                     last = await self.client.executions.get(execution_id, deadline_at=deadline)
@@ -215,6 +226,22 @@ class Poller:
                 execution=last,
             )
         return last
+
+    async def _sleep_to_estimate(self, submitted_at: float, deadline: float | None) -> float:
+        """Sleep until ``submitted_at`` + the estimate, following it if a miss raises it
+        meanwhile (so one wave of executions planned together misses at most once);
+        return the delay the first poll is made at."""
+        loop = asyncio.get_running_loop()
+        planned = self.estimator.estimate
+        assert planned is not None
+        while True:
+            remaining = submitted_at + planned - loop.time()
+            if remaining <= 0 or (deadline is not None and loop.time() >= deadline):
+                return planned
+            await self.estimator.changed(self._bounded(remaining, deadline))
+            current = self.estimator.estimate
+            if current is not None and current > planned and current <= self.max_poll_interval:
+                planned = current
 
     async def _follow(self, submitted_at: float, deadline: float | None) -> bool:
         """Wait for the leader's first sample; whether one arrived before our own time."""

@@ -181,8 +181,27 @@ async def test_bulk_poller_first_poll_goes_out_at_the_estimate() -> None:
     executions = _Executions(finish_at=start + 0.04)
     poller = _poller(executions, estimator, max_poll_interval=1.0)
     await poller.wait("exec_1", submitted_at=start)
-    assert len(executions.polls) == 1  # one poll: found finished
-    assert poller.waits[0] == pytest.approx(0.06, abs=0.01)  # type: ignore[attr-defined]
+    assert len(executions.polls) == 1  # one poll, made after it finished: found it done
+    assert executions.polls[0] >= executions.finish_at
+    assert estimator.hits == 1 and estimator.misses == 0
+
+
+async def test_bulk_poller_a_miss_replans_the_executions_sleeping_towards_the_estimate() -> None:
+    """A wave planned from one (too low) estimate misses once, not once per execution."""
+    estimator = DurationEstimator()
+    estimator.seed(0.08, 0.085, None)  # the truth is 0.1
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    executions = _Executions(finish_at=start + 0.1)
+    poller = _poller(executions, estimator, poll_interval=0.2, max_poll_interval=1.0)
+
+    async def one(n: int) -> None:
+        await asyncio.sleep(0.002 * n)  # submitted one after another
+        await poller.wait(f"exec_{n}", submitted_at=start + 0.002 * n)
+
+    await asyncio.gather(*(one(n) for n in range(12)))
+    assert estimator.misses <= 3
+    assert len(executions.polls) <= 12 + 2 * estimator.misses
 
 
 async def test_bulk_poller_honours_retry_after_of_a_429() -> None:
