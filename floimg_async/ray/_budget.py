@@ -17,7 +17,7 @@ class Pacer:
     learned from the server: ``observe()`` takes each response's
     ``X-RateLimit-Limit`` / ``X-RateLimit-Remaining`` and every 429's
     ``Retry-After``, which pushes every later slot past that moment (so all
-    workers pause, not only the one refused). ``headroom`` (0.98) leaves a
+    workers pause, not only the one refused). ``headroom`` (0.97) leaves a
     little of the limit unused so that network jitter does not turn into 429s.
     Plain Python and a monotonic clock: the Ray actor wraps it, tests drive it.
     """
@@ -27,7 +27,7 @@ class Pacer:
         limit_per_minute: float | None = None,
         *,
         burst: int = 1,
-        headroom: float = 0.98,
+        headroom: float = 0.97,
         initial_per_minute: float = 60.0,
         clock: Any = time.monotonic,
     ) -> None:
@@ -102,12 +102,18 @@ class BudgetActor:
     """
 
     def __init__(self, limit_per_minute: float | None, burst: int, headroom: float) -> None:
-        self._pacer = Pacer(limit_per_minute, burst=burst, headroom=headroom)
+        self._pacer = Pacer(limit_per_minute, burst=burst, headroom=headroom, clock=time.time)
         self._workers: list[Any] = []
 
     async def reserve(self) -> float:
-        """Book one request; the seconds the caller waits before sending it."""
-        return self._pacer.reserve()
+        """Book one request; the wall-clock moment (``time.time()``) to send it at.
+
+        An absolute moment rather than a delay: the answer reaches the worker
+        after a delay of its own (longer on a loaded machine), and a relative
+        wait would shift each send by it, bunching requests the server counts.
+        Across nodes this relies on clocks kept in step (NTP), as usual.
+        """
+        return time.time() + self._pacer.reserve()
 
     async def observe(
         self,

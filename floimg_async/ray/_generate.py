@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import re
+import time
 import uuid
 from pathlib import PurePosixPath
 from types import SimpleNamespace
@@ -59,7 +60,7 @@ def idempotency_key(run_id: str, row_id: Any) -> str:
 
 
 def make_budget(
-    limit_per_minute: float | None = None, *, burst: int = 1, headroom: float = 0.98
+    limit_per_minute: float | None = None, *, burst: int = 1, headroom: float = 0.97
 ) -> Any:
     """Start the shared rate-budget actor (a GCRA pacer) and return its handle.
 
@@ -219,7 +220,8 @@ class FloImgGenerator:
     # -- the shared budget ----------------------------------------------------------------
 
     async def _book(self) -> None:
-        delay = await self.budget.reserve.remote()
+        send_at = await self.budget.reserve.remote()
+        delay = send_at - time.time()
         if delay > 0:
             await asyncio.sleep(delay)
 
@@ -329,7 +331,7 @@ def generate(
     num_cpus: float = 0.0,
     rate_limit: float | None = None,
     burst: int = 1,
-    headroom: float = 0.98,
+    headroom: float = 0.97,
     budget: Any = None,
     download_to: str | None = None,
     filesystem: Any = None,
