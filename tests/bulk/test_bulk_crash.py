@@ -8,6 +8,7 @@ lose an item nor run one twice.
 from __future__ import annotations
 
 import json
+import random
 import shlex
 import signal
 import subprocess
@@ -198,3 +199,50 @@ def test_bulk_sigint_exits_130_prints_the_resume_command_and_resume_completes(
     )
     assert resumed.returncode == 0, resumed.stderr.decode()
     assert_exactly_once(emulator_process, out, "sigint", count)
+
+
+@pytest.mark.parametrize("mode", ["async", "sync"])
+def test_bulk_repeated_sigkills_at_random_moments_still_run_each_item_once(
+    emulator_process: EmulatorProcess, tmp_path: Path, mode: str
+) -> None:
+    """Kill -9 three times at random moments (seed printed), resume each time."""
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    count = 160
+    tag = f"rand{mode}"
+    input_path = write_input(tmp_path / "cards.jsonl", count, tag)
+    out = tmp_path / "results.jsonl"
+    journal = tmp_path / "results.jsonl.journal"
+    emulator_process.configure(latency=0.02)
+    kills = 0
+    try:
+        for round_ in range(3):
+            with (tmp_path / f"r{round_}.err").open("wb") as stderr:
+                proc = _popen(
+                    emulator_process, input_path, out, subprocess.DEVNULL,  # type: ignore[arg-type]
+                    stderr, "--mode", mode,
+                )  # fmt: skip
+            try:
+                time.sleep(rng.uniform(0.3, 1.5))  # bounded: a moment somewhere in the run
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGKILL)
+                    kills += 1
+                proc.wait(timeout=30)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait(timeout=10)
+    finally:
+        emulator_process.configure(latency=0.0)
+    final = subprocess.run(
+        [*FLOIMG, "--json", "bulk", "wf_social_card", str(input_path), "--out", str(out),
+         "--concurrency", "16", "--poll-interval", "0.05",
+         "--download", str(out.with_name("images"))],
+        env=emulator_process.env, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert final.returncode == 0, (seed, final.stderr.decode())
+    assert json.loads(final.stdout)["completedTotal"] == count
+    assert_exactly_once(emulator_process, out, tag, count)
+    assert list((tmp_path / "images").glob("*.part")) == []
+    assert journal_counts(journal)[ItemState.COMPLETED] == count
+    print(f"\nrandom kills ({mode}): seed {seed}, {kills} kill(s) landed mid-run")
