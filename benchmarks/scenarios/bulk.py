@@ -367,7 +367,7 @@ def run(ctx: Context) -> list[Row]:
     n, execution_time, warmup, window = ctx.pick((2000, 1.0, 10.0, 60.0), (500, 0.25, 5.0, 20.0))
     rows = asyncio.run(_unthrottled(n, execution_time))
     rows += asyncio.run(_rate_limited(warmup, window, execution_time))
-    rows += asyncio.run(_bulk_modes(*ctx.pick((64, 2.0), (32, 0.5))))
+    rows += asyncio.run(_bulk_modes(*ctx.pick((64, 2.0), (64, 0.5))))
     if importlib.util.find_spec("ray") is not None:
         rows += _ray_rate(500, 3000)
     return rows
