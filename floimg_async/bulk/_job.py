@@ -129,14 +129,9 @@ class BulkJob:
         self.request_counter = request_counter
         self.on_result = on_result
         self.mode = mode
+        #: The workflow's learned execution time; made afresh by each run (on its loop).
         self.estimator = DurationEstimator()
-        self._poller = Poller(
-            client,
-            self.estimator,
-            poll_interval=poll_interval,
-            max_poll_interval=max_poll_interval,
-            timeout=wait_timeout,
-        )
+        self._poller = self._make_poller()
         self._journal: Journal | None = None
         self._results: ResultsFile | None = None
         self._streak = 0  # consecutive items that met a connection error
@@ -159,6 +154,8 @@ class BulkJob:
         started = loop.time()
         counted_from = self.request_counter.requests if self.request_counter else 0
         source = await asyncio.to_thread(fingerprint, self.input_path)
+        self.estimator = DurationEstimator()
+        self._poller = self._make_poller()
         journal = self._journal = Journal(self.journal_path)
         try:
             run_id = journal.bind(self.workflow_id, str(self.input_path), source, self.mode)
@@ -203,6 +200,15 @@ class BulkJob:
                 self._results = None
             journal.close()
             self._journal = None
+
+    def _make_poller(self) -> Poller:
+        return Poller(
+            self.client,
+            self.estimator,
+            poll_interval=self.poll_interval,
+            max_poll_interval=self.max_poll_interval,
+            timeout=self.wait_timeout,
+        )
 
     async def _check_workflow(self) -> None:
         """Fail fast on a workflow id that does not exist (a key without read scope is fine)."""
