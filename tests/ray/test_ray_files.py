@@ -47,3 +47,12 @@ def test_ray_keys_are_stable_and_distinct_per_run_and_row() -> None:
     assert idempotency_key("r1", 7) != idempotency_key("r1", "7")
     assert len(idempotency_key("r" * 64, "x" * 10_000)) <= 255
     assert idempotency_key("r1", {"b": 1, "a": 2}) == idempotency_key("r1", {"a": 2, "b": 1})
+
+
+def test_ray_the_key_handed_to_actors_never_shows_in_a_repr() -> None:
+    from floimg_async.ray._generate import _Secret
+
+    secret = _Secret("fsk_test_s3cr3t_value")
+    assert "s3cr3t" not in repr(secret) and "s3cr3t" not in str(secret)
+    assert secret.value == "fsk_test_s3cr3t_value"
+    assert repr(_Secret(None)) == "_Secret(None)"
