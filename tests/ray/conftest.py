@@ -15,7 +15,7 @@ from _bulk_support import EmulatorProcess
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 
-RATE_LIMIT = 3000  # requests per minute: 50 a second keeps the run about ten seconds
+RATE_LIMIT = 1800  # requests per minute: 30 a second, the run takes about 17 seconds
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def limited_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emula
     """An emulator subprocess (Ray workers are other processes) with a rate limit."""
     server = EmulatorProcess(
         tmp_path_factory.mktemp("emulator"),
-        execution_time=0.4,  # ~20 executions in flight at the limit: a kill catches some
+        execution_time=1.0,  # ~30 executions in flight at the limit: a kill catches some
         # A second of burst, like the published plans (300/min, burst 50): a loaded
         # machine that stalls the emulator process then does not turn into 429s.
         extra=("--rate-limit", str(RATE_LIMIT), "--burst", "50"),

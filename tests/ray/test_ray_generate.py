@@ -1,6 +1,7 @@
 """A workflow per row of a Ray Dataset on a local Ray cluster, against the emulator.
 
-500 rows, 4 async actors, one shared rate budget, one actor killed mid-run:
+500 rows, 4 async actors, one shared rate budget, one actor killed mid-run (its rows in
+flight re-sent under their keys):
 exactly 500 executions, no duplicates, under 1% of requests refused with 429,
 and the aggregate request rate at least 90% of the limit.
 """
@@ -22,7 +23,7 @@ from floimg_async.ray import generate, idempotency_key, make_budget
 pytestmark = [pytest.mark.ray, pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*")]
 
 ROWS = 500
-RATE_LIMIT = 3000  # the emulator fixture's limit, requests per minute
+RATE_LIMIT = 1800  # the emulator fixture's limit, requests per minute
 
 
 def _executions(emulator: EmulatorProcess, tag: str) -> list[dict[str, Any]]:
@@ -95,6 +96,7 @@ def test_ray_500_rows_4_actors_one_killed_run_exactly_once_within_the_limit(
         f"{rate:.0f}/min = {rate / RATE_LIMIT:.1%} of the {RATE_LIMIT}/min limit; "
         f"whole run {elapsed:.1f} s"
     )
+    assert replays >= 1  # rows the killed actor had sent were re-sent, answered from records
     assert refused < 0.01 * requests
     assert rate >= 0.9 * RATE_LIMIT
     assert restarted >= 1
