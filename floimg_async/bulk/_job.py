@@ -72,16 +72,22 @@ class BulkJob:
     request), after which it stays resumable. At most ``concurrency`` items
     are in flight. ``out_path`` receives one JSON line per
     item in completion order, exactly once per item across resumes;
-    ``download_dir`` receives each image as ``<index:06d>.<ext>``. Pass the
+    ``download_dir`` receives each image as ``<index:06d>.<ext>`` and is
+    claimed by this run (``.floimg-bulk.json``; another run's folder is
+    refused). A bad input line or an unusable execution output fails its item
+    only. Pass the
     :class:`RequestCounter` whose ``trace_config`` the client was built with
     to have requests counted in the summary. ``on_result`` is called with each
     settled item's result line (the dict ``out_path`` gets), once per item per
     run: items settled by an earlier run (skipped) included, items left
     unfinished not, so the last run's calls cover the whole input.
 
-    Raises :class:`JournalMismatchError` when the journal belongs to another
-    workflow or input, :class:`JournalLockedError` when another process runs
-    it, and the client's own error when the workflow cannot be used at all (a
+    Raises :class:`UnsafePathError` (before writing anything) when an output
+    would overwrite the input or another run's data,
+    :class:`JournalMismatchError` when the journal belongs to another
+    workflow, input or mode, :class:`JournalLockedError` when another process
+    runs it, :class:`JournalCorruptError` when it is damaged or not a journal,
+    and the client's own error when the workflow cannot be used at all (a
     401/403/404, or no connection before any item ran).
     """
 
