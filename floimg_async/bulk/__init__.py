@@ -22,10 +22,19 @@ derived from the journal, so a request that may or may not have reached the
 server is re-sent with the same key and answered from the server's
 idempotency record instead of running again.
 
-Needs only the core dependencies and the standard library (``sqlite3``).
+``mode="sync"`` sends each item as one synchronous execute (one request per
+item) instead of submit + polls (about two); see ``docs/scaling.md`` for what
+each mode relies on. Needs only the core dependencies and the standard
+library (``sqlite3``).
 """
 
-from ._errors import BulkError, JournalLockedError, JournalMismatchError
+from ._errors import (
+    BulkError,
+    JournalCorruptError,
+    JournalLockedError,
+    JournalMismatchError,
+    UnsafePathError,
+)
 from ._input import InputFingerprint, InputItem, fingerprint, read_items
 from ._items import ItemState, JournalItem, idempotency_key
 from ._job import BulkJob
@@ -43,11 +52,13 @@ __all__ = [
     "InputItem",
     "ItemState",
     "Journal",
+    "JournalCorruptError",
     "JournalItem",
     "JournalLockedError",
     "JournalMismatchError",
     "OnProgress",
     "RequestCounter",
+    "UnsafePathError",
     "default_journal_path",
     "download_name",
     "fingerprint",

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from .._errors import FloImgError
+from .. import FloImgError
 
-__all__ = ["BulkError", "JournalLockedError", "JournalMismatchError"]
+__all__ = [
+    "BulkError",
+    "JournalCorruptError",
+    "JournalLockedError",
+    "JournalMismatchError",
+    "UnsafePathError",
+]
 
 
 class BulkError(FloImgError):
@@ -22,3 +28,26 @@ class JournalMismatchError(BulkError):
 
 class JournalLockedError(BulkError):
     """Another process is running a bulk job on the same journal."""
+
+
+class JournalCorruptError(BulkError):
+    """The journal file is damaged, or is not a bulk journal at all.
+
+    Raised before any request when the file is not a SQLite database of this
+    format (for example another program's file given as ``--journal``), and
+    during a run when SQLite reports the database malformed. Nothing is
+    written to such a file. ``floimg bulk`` exits with status 5. Restore the
+    journal from a backup, or start afresh with another ``--journal`` (items
+    the damaged journal had run would then run again).
+    """
+
+
+class UnsafePathError(BulkError):
+    """A path of the run would overwrite the user's data, so the run is refused.
+
+    Raised before anything is written when ``out_path``, the journal (or its
+    lock and SQLite side files) is the input file under any spelling (the same
+    path, a symlink, a hard link), when two outputs are the same file, when
+    ``out_path`` holds results this journal did not write, or when the
+    download folder holds another run's images.
+    """

@@ -53,19 +53,69 @@ def fingerprint(path: str | os.PathLike[str]) -> InputFingerprint:
     return InputFingerprint(sha256=digest.hexdigest(), size=size, items=items)
 
 
+_MAX_DEPTH = 64
+
+
+def _depth_ok(value: Any) -> bool:
+    """Whether ``value`` nests at most ``_MAX_DEPTH`` containers deep (iteratively)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > _MAX_DEPTH:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_line(raw: bytes, line: int) -> tuple[dict[str, Any] | None, str | None]:
-    """Decode one line into parameters, or return the reason it is not usable."""
+    """Decode one line into parameters, or return the reason it is not usable.
+
+    Never raises: whatever the bytes, the answer is parameters or a reason.
+    A usable line is UTF-8 text holding one JSON object, nested at most
+    64 levels deep, whose strings are valid Unicode (no lone surrogates) and
+    whose numbers are finite, so it can be journaled and sent as it was read.
+    """
     try:
-        value = json.loads(raw)
-    except UnicodeDecodeError:
-        return None, f"line {line}: not UTF-8 text"
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"line {line}: not UTF-8 text (byte {exc.start})"
+    if line == 1:
+        text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        return None, f"line {line}: JSON nested too deeply (at most {_MAX_DEPTH} levels)"
     except ValueError as exc:
-        return None, f"line {line}: invalid JSON ({exc})"
+        return None, f"line {line}: invalid JSON ({_short(str(exc))})"
     if not isinstance(value, dict):
         return None, (
             f"line {line}: expected a JSON object of parameters, got {type(value).__name__}"
         )
+    if not _depth_ok(value):
+        return None, f"line {line}: JSON nested too deeply (at most {_MAX_DEPTH} levels)"
+    try:
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return None, f"line {line}: a string holds a lone surrogate (\\ud800-\\udfff), not text"
+    except ValueError:
+        return None, f"line {line}: a number is out of range (not a finite float)"
+    except RecursionError:
+        return None, f"line {line}: JSON nested too deeply (at most {_MAX_DEPTH} levels)"
     return value, None
+
+
+def _short(message: str, limit: int = 200) -> str:
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 def read_items(path: str | os.PathLike[str]) -> Iterator[InputItem]:

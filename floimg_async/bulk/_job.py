@@ -6,16 +6,17 @@ import asyncio
 import contextlib
 import inspect
 import os
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from .._client import FloImg
-from .._errors import (
+from .. import (
     APIConnectionError,
     APIError,
+    Execution,
+    FloImg,
     FloImgError,
     ForbiddenError,
     NotFoundError,
@@ -25,11 +26,13 @@ from .._errors import (
     WaitTimeoutError,
     WorkflowFailedError,
 )
-from .._models import Execution
+from ._errors import BulkError
 from ._input import InputItem, fingerprint, read_items
 from ._journal import ItemState, Journal, JournalItem
 from ._metrics import RequestCounter
-from ._results import ResultsFile, download_name
+from ._paths import check_paths, claim_download_dir, output_problem
+from ._polling import DurationEstimator, Poller
+from ._results import ResultsFile, download_name, result_line
 from ._summary import BulkSummary, OnProgress, Outcome, Tally, default_journal_path
 
 __all__ = ["BulkJob"]
@@ -55,17 +58,36 @@ class BulkJob:
     waited on (or re-sent with the *same* key, which the server deduplicates),
     and failed items are retried only with ``retry_failed`` (under a new key).
 
-    Items are submitted in async mode and then polled (``poll_interval`` up to
-    ``max_poll_interval`` seconds, at most ``wait_timeout`` seconds each), at
-    most ``concurrency`` at a time. ``out_path`` receives one JSON line per
+    ``mode="async"`` (the default for a new journal) submits each item in async
+    mode, records its execution id at once, then polls it: the first poll near
+    the 90th percentile of the durations seen so far in this run, then backing
+    off from ``poll_interval`` to ``max_poll_interval`` seconds (which bounds
+    every wait, so a finished execution is seen at most that late), a 429's
+    ``Retry-After`` honoured; about two requests per item. ``mode="sync"``
+    sends each item as one synchronous execute (one request per item) whose
+    key is in the journal before it goes out; after a crash it is re-sent
+    under that key, which relies on the server keeping its idempotency record
+    of a request whose client went away (see docs/scaling.md). ``None`` keeps
+    the journal's mode. ``wait_timeout`` bounds one item's wait (or sync
+    request), after which it stays resumable. At most ``concurrency`` items
+    are in flight. ``out_path`` receives one JSON line per
     item in completion order, exactly once per item across resumes;
-    ``download_dir`` receives each image as ``<index:06d>.<ext>``. Pass the
+    ``download_dir`` receives each image as ``<index:06d>.<ext>`` and is
+    claimed by this run (``.floimg-bulk.json``; another run's folder is
+    refused). A bad input line or an unusable execution output fails its item
+    only. Pass the
     :class:`RequestCounter` whose ``trace_config`` the client was built with
-    to have requests counted in the summary.
+    to have requests counted in the summary. ``on_result`` is called with each
+    settled item's result line (the dict ``out_path`` gets), once per item per
+    run: items settled by an earlier run (skipped) included, items left
+    unfinished not, so the last run's calls cover the whole input.
 
-    Raises :class:`JournalMismatchError` when the journal belongs to another
-    workflow or input, :class:`JournalLockedError` when another process runs
-    it, and the client's own error when the workflow cannot be used at all (a
+    Raises :class:`UnsafePathError` (before writing anything) when an output
+    would overwrite the input or another run's data,
+    :class:`JournalMismatchError` when the journal belongs to another
+    workflow, input or mode, :class:`JournalLockedError` when another process
+    runs it, :class:`JournalCorruptError` when it is damaged or not a journal,
+    and the client's own error when the workflow cannot be used at all (a
     401/403/404, or no connection before any item ran).
     """
 
@@ -84,6 +106,8 @@ class BulkJob:
         max_poll_interval: float = 10.0,
         wait_timeout: float | None = None,
         request_counter: RequestCounter | None = None,
+        on_result: Callable[[dict[str, Any]], Any] | None = None,
+        mode: str | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
@@ -91,6 +115,8 @@ class BulkJob:
             raise ValueError(f"workflow_id must be a non-empty string, got {workflow_id!r}")
         if not poll_interval > 0 or not max_poll_interval >= poll_interval:
             raise ValueError("need 0 < poll_interval <= max_poll_interval")
+        if mode not in (None, "async", "sync"):
+            raise ValueError(f"mode must be 'async', 'sync' or None, got {mode!r}")
         self.client = client
         self.workflow_id = workflow_id
         self.input_path = Path(input_path)
@@ -107,6 +133,11 @@ class BulkJob:
         self.max_poll_interval = max_poll_interval
         self.wait_timeout = wait_timeout
         self.request_counter = request_counter
+        self.on_result = on_result
+        self.mode = mode
+        #: The workflow's learned execution time; made afresh by each run (on its loop).
+        self.estimator = DurationEstimator()
+        self._poller = self._make_poller()
         self._journal: Journal | None = None
         self._results: ResultsFile | None = None
         self._streak = 0  # consecutive items that met a connection error
@@ -124,18 +155,24 @@ class BulkJob:
         """
         if not self.input_path.is_file():
             raise FileNotFoundError(f"bulk input {str(self.input_path)!r} is not a file")
+        check_paths(self.input_path, self.journal_path, self.out_path, self.download_dir)
         loop = asyncio.get_running_loop()
         started = loop.time()
         counted_from = self.request_counter.requests if self.request_counter else 0
         source = await asyncio.to_thread(fingerprint, self.input_path)
+        self.estimator = DurationEstimator()
+        self._poller = self._make_poller()
         journal = self._journal = Journal(self.journal_path)
         try:
-            run_id = journal.bind(self.workflow_id, str(self.input_path), source)
+            run_id = journal.bind(self.workflow_id, str(self.input_path), source, self.mode)
+            mode = journal.mode
             if self.out_path is not None:
                 self._results = ResultsFile(self.out_path, journal)
                 self._results.open()
             if self.download_dir is not None:
-                self.download_dir.mkdir(parents=True, exist_ok=True)
+                await asyncio.to_thread(
+                    claim_download_dir, self.download_dir, run_id, self.journal_path
+                )
             await self._check_workflow()
             tally = Tally(total=source.items)
             await self._drive(tally, on_progress)
@@ -161,6 +198,7 @@ class BulkJob:
                     if self.request_counter is None
                     else self.request_counter.requests - counted_from
                 ),
+                mode=mode,
             )
         finally:
             if self._results is not None:
@@ -168,6 +206,15 @@ class BulkJob:
                 self._results = None
             journal.close()
             self._journal = None
+
+    def _make_poller(self) -> Poller:
+        return Poller(
+            self.client,
+            self.estimator,
+            poll_interval=self.poll_interval,
+            max_poll_interval=self.max_poll_interval,
+            timeout=self.wait_timeout,
+        )
 
     async def _check_workflow(self) -> None:
         """Fail fast on a workflow id that does not exist (a key without read scope is fine)."""
@@ -246,33 +293,59 @@ class BulkJob:
         return self._process(item)
 
     async def _process(self, item: JournalItem) -> Outcome:
-        """Submit (unless already submitted), wait, then download and write the result."""
+        """Send (unless already sent), wait, then download and write the result."""
         journal = self._require_journal()
         index = item.index
-        target: Execution | str | None = item.execution_id
+        latest: Execution | None = None
+        submitted_at: float | None = None
+        execution_id = item.execution_id
         if item.state in (ItemState.QUEUED, ItemState.SUBMITTING):
-            # Durable *before* the request: after a kill we know it may have been sent.
+            # Durable *before* the request: after a kill we know it may have been sent,
+            # and the journal already holds the key it was sent under.
             journal.mark_submitting(index)
+            if journal.mode == "sync":
+                return await self._execute(item)
+            submitted_at = asyncio.get_running_loop().time()
             try:
-                target = await self.client.workflows.submit(
+                latest = await self.client.workflows.submit(
                     self.workflow_id, item.parameters, idempotency_key=item.idempotency_key
                 )
             except BaseException as exc:
                 return self._failure(index, exc, None, "submit")
-            journal.mark_submitted(index, target.id)
+            execution_id = latest.id
+            journal.mark_submitted(index, execution_id)
             self._streak = 0
-        assert target is not None
-        execution_id = target.id if isinstance(target, Execution) else target
+        assert execution_id is not None
         try:
-            final = await self.client.executions.wait(
-                target,
-                timeout=self.wait_timeout,
-                poll_interval=self.poll_interval,
-                max_poll_interval=self.max_poll_interval,
-            )
+            final = await self._poller.wait(execution_id, submitted_at=submitted_at, latest=latest)
         except BaseException as exc:
             return self._failure(index, exc, execution_id, "wait")
+        return await self._completed(index, final)
+
+    async def _execute(self, item: JournalItem) -> Outcome:
+        """Sync mode: one request that returns the finished execution."""
+        loop = asyncio.get_running_loop()
+        deadline = None if self.wait_timeout is None else loop.time() + self.wait_timeout
+        try:
+            final = await self.client.workflows.execute(
+                self.workflow_id,
+                item.parameters,
+                idempotency_key=item.idempotency_key,
+                deadline_at=deadline,
+            )
+        except BaseException as exc:
+            return self._failure(item.index, exc, None, "submit")
+        self._streak = 0
+        return await self._completed(item.index, final)
+
+    async def _completed(self, index: int, final: Execution) -> Outcome:
+        journal = self._require_journal()
         output = None if final.output is None else attrs.asdict(final.output)
+        problem = output_problem(output)
+        if problem is not None:
+            # A hostile or broken answer: this item fails, the run goes on.
+            journal.mark_failed(index, problem, "invalid_output", final.id)
+            return self._failed(index)
         journal.mark_completed(index, final.id, output)
         return await self._deliver(index, Outcome.COMPLETED)
 
@@ -299,9 +372,17 @@ class BulkJob:
             return Outcome.UNFINISHED
         elif isinstance(exc, APIError | TypeError | ValueError):
             journal.mark_failed(index, str(exc), _code_of(exc), execution_id)
+        elif isinstance(exc, Exception) and not isinstance(exc, BulkError):
+            # Anything else one item meets (a hostile answer the client could not
+            # decode, say) fails that item only; its type is kept in the code.
+            message = f"{type(exc).__name__}: {exc}"
+            journal.mark_failed(index, message, "unexpected_error", execution_id)
         else:
-            raise exc  # cancellation, or a bug: never swallowed
-        item = journal.get(index)
+            raise exc  # cancellation, or the journal failing: never swallowed
+        return self._failed(index)
+
+    def _failed(self, index: int) -> Outcome:
+        item = self._require_journal().get(index)
         assert item is not None
         self._write(item)
         return Outcome.FAILED
@@ -324,6 +405,11 @@ class BulkJob:
                 except (FloImgError, OSError) as exc:
                     journal.note_error(index, f"download failed: {exc}", "download_failed")
                     return Outcome.UNFINISHED
+                except (ValueError, TypeError) as exc:  # the client refused the URL
+                    journal.mark_failed(
+                        index, f"download refused: {exc}", "invalid_output", item.execution_id
+                    )
+                    return self._failed(index)
             journal.mark_file(index, str(dest))
             if item.error_code == "download_failed":
                 journal.note_error(index, None, None)
@@ -335,6 +421,8 @@ class BulkJob:
     def _write(self, item: JournalItem) -> None:
         if self._results is not None and not item.written:
             self._results.write(item)
+        if self.on_result is not None:
+            self.on_result(result_line(item))
 
     def _require_journal(self) -> Journal:
         if self._journal is None:

@@ -17,6 +17,7 @@ instant a process may die.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -27,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from ._errors import JournalMismatchError
+from ._errors import JournalCorruptError, JournalMismatchError
 from ._input import InputFingerprint
 from ._items import ItemState, JournalItem, idempotency_key
 from ._sqlite import Transaction, acquire_lock, release_lock
@@ -35,6 +36,12 @@ from ._sqlite import Transaction, acquire_lock, release_lock
 __all__ = ["ItemState", "Journal", "JournalItem", "idempotency_key"]
 
 _FORMAT = "1"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_OUR_TABLES = {"meta", "items"}
+_ITEM_COLUMNS = {
+    "idx", "line", "parameters", "state", "attempt", "idempotency_key", "execution_id",
+    "output", "error", "error_code", "file", "written_seq", "updated_at",
+}  # fmt: skip
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -72,23 +79,32 @@ class Journal:
         self.path = Path(path)
         self.readonly = readonly
         self._lock: IO[bytes] | None = None
+        self._db: sqlite3.Connection | None = None
         if readonly:
             if not self.path.exists():
                 raise FileNotFoundError(f"no bulk journal at {str(self.path)!r}")
+            self._check_header()
             uri = self.path.resolve().as_uri() + "?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
-            self._db.execute("PRAGMA busy_timeout = 5000")
+            with self._guard():
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+                self._db.execute("PRAGMA busy_timeout = 5000")
         else:
             self._lock = acquire_lock(self.path.with_name(self.path.name + ".lock"))
             try:
-                self._db = sqlite3.connect(self.path, isolation_level=None)
-                self._db.execute("PRAGMA busy_timeout = 5000")
-                mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                if str(mode).lower() != "wal":
-                    raise OSError(f"cannot put the journal {str(self.path)!r} in WAL mode")
-                self._db.execute("PRAGMA synchronous = NORMAL")
-                self._db.executescript(_SCHEMA)
+                self._check_header()
+                with self._guard():
+                    self._db = sqlite3.connect(self.path, isolation_level=None)
+                    self._db.execute("PRAGMA busy_timeout = 5000")
+                    self._check_schema()
+                    mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                    if str(mode).lower() != "wal":
+                        raise OSError(f"cannot put the journal {str(self.path)!r} in WAL mode")
+                    self._db.execute("PRAGMA synchronous = NORMAL")
+                    self._db.executescript(_SCHEMA)
             except BaseException:
+                if self._db is not None:
+                    self._db.close()
+                    self._db = None
                 release_lock(self._lock)
                 self._lock = None
                 raise
@@ -96,22 +112,105 @@ class Journal:
         self._meta: dict[str, str] = {}
         self._empty = False
         try:
-            rows = self._db.execute("SELECT key, value FROM meta").fetchall()
-        except sqlite3.OperationalError:
-            if not readonly:
+            with self._guard():
+                rows = self._db.execute("SELECT key, value FROM meta").fetchall()
+        except JournalCorruptError:
+            if not readonly or self._has_tables():
+                self.close()
                 raise
             self._empty = True  # a journal being created this very moment: nothing in it yet
         else:
-            self._meta = {row["key"]: row["value"] for row in rows}
+            self._meta = {str(row["key"]): str(row["value"]) for row in rows}
+        if self._meta and self._meta.get("format") not in (None, _FORMAT):
+            self.close()
+            raise JournalMismatchError(
+                f"the journal {str(self.path)!r} has format {self._meta.get('format')!r}, "
+                f"this version reads {_FORMAT!r}"
+            )
+
+    def _check_header(self) -> None:
+        """Refuse a non-empty file that is not SQLite, before SQLite touches it."""
+        try:
+            with self.path.open("rb") as handle:
+                head = handle.read(len(_SQLITE_MAGIC))
+        except FileNotFoundError:
+            return
+        except IsADirectoryError as exc:
+            raise JournalCorruptError(f"the journal {str(self.path)!r} is a folder") from exc
+        if head and head != _SQLITE_MAGIC:
+            raise JournalCorruptError(
+                f"{str(self.path)!r} is not a bulk journal (not a SQLite database); it was "
+                "left untouched. Give another --journal path"
+            )
+
+    def _check_schema(self) -> None:
+        """Refuse another program's database, and a damaged one, before writing to it."""
+        db = self._require_db()
+        tables = {
+            str(row[0]) for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if tables and not tables >= _OUR_TABLES:
+            raise JournalCorruptError(
+                f"{str(self.path)!r} is a SQLite database of another program (tables: "
+                f"{', '.join(sorted(tables)[:5])}), not a bulk journal; it was left untouched. "
+                "Give another --journal path"
+            )
+        if tables:
+            columns = {str(row[1]) for row in db.execute("PRAGMA table_info(items)")}
+            if not columns >= _ITEM_COLUMNS:
+                raise JournalCorruptError(
+                    f"the journal {str(self.path)!r} lacks columns "
+                    f"{sorted(_ITEM_COLUMNS - columns)}: it is damaged or not a bulk journal"
+                )
+            verdict = db.execute("PRAGMA quick_check(1)").fetchone()
+            if verdict is None or str(verdict[0]).lower() != "ok":
+                raise JournalCorruptError(
+                    f"the journal {str(self.path)!r} is damaged (SQLite: "
+                    f"{None if verdict is None else verdict[0]})"
+                )
+
+    def _has_tables(self) -> bool:
+        try:
+            row = self._require_db().execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError:
+            return True
+        return bool(row and row[0])
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn SQLite's reports of a damaged database into :class:`JournalCorruptError`."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            text = str(exc).lower()
+            if "locked" in text or "busy" in text or "unable to open" in text:
+                raise
+            raise JournalCorruptError(
+                f"the journal {str(self.path)!r} is damaged or not a bulk journal ({exc})"
+            ) from exc
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
+            raise JournalCorruptError(
+                f"the journal {str(self.path)!r} is damaged or not a bulk journal ({exc})"
+            ) from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise JournalCorruptError(
+                f"the journal {str(self.path)!r} holds a value this version cannot read "
+                f"({type(exc).__name__}: {exc}); it is damaged"
+            ) from exc
+
+    def _require_db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError(f"the journal {str(self.path)!r} is closed")
+        return self._db
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
         """Close the database and release the lock. Idempotent."""
-        db = getattr(self, "_db", None)
+        db = self._db
         if db is not None:
             db.close()
-            self._db = None  # type: ignore[assignment]
+            self._db = None
         if self._lock is not None:
             release_lock(self._lock)
             self._lock = None
@@ -145,13 +244,29 @@ class Journal:
         value = self._meta.get("input_items")
         return int(value) if value is not None else None
 
-    def bind(self, workflow_id: str, input_path: str, source: InputFingerprint) -> str:
-        """Tie a new journal to a workflow and an input, or check an existing one; return the
-        run id.
+    @property
+    def mode(self) -> str:
+        """How the run sends executions: ``"async"`` (submit + poll) or ``"sync"``."""
+        return self._meta.get("mode", "async")
 
+    def bind(
+        self,
+        workflow_id: str,
+        input_path: str,
+        source: InputFingerprint,
+        mode: str | None = None,
+    ) -> str:
+        """Tie a new journal to a workflow, an input and a mode, or check an existing one;
+        return the run id.
+
+        ``mode`` ``None`` means the journal's own mode (``"async"`` for a new one).
         Raises :class:`JournalMismatchError` when the journal was made for another
-        workflow or an input with different content.
+        workflow, an input with different content, or another mode (an item in
+        flight must be re-sent exactly as first sent, or a key-honouring server
+        refuses it).
         """
+        if mode not in (None, "async", "sync"):
+            raise ValueError(f"mode must be 'async' or 'sync', got {mode!r}")
         if self.run_id is None:
             run_id = uuid.uuid4().hex[:12]
             values = {
@@ -165,14 +280,13 @@ class Journal:
                 "created_at": str(time.time()),
                 "out_size": "0",
                 "out_seq": "0",
+                "mode": mode or "async",
             }
             # The run id must survive even a power cut: every key is derived from it.
-            self._db.execute("PRAGMA synchronous = FULL")
+            self._exec("PRAGMA synchronous = FULL")
             with self._transaction():
-                self._db.executemany(
-                    "INSERT INTO meta (key, value) VALUES (?, ?)", list(values.items())
-                )
-            self._db.execute("PRAGMA synchronous = NORMAL")
+                self._execmany("INSERT INTO meta (key, value) VALUES (?, ?)", list(values.items()))
+            self._exec("PRAGMA synchronous = NORMAL")
             self._meta.update(values)
             return run_id
         if self._meta.get("format") != _FORMAT:
@@ -184,6 +298,12 @@ class Journal:
             raise JournalMismatchError(
                 f"the journal {str(self.path)!r} belongs to workflow {self.workflow_id!r}, "
                 f"not {workflow_id!r}; use another --journal (or delete it to start over)"
+            )
+        if mode is not None and mode != self.mode:
+            raise JournalMismatchError(
+                f"the journal {str(self.path)!r} was started in {self.mode} mode, not {mode}: "
+                f"items in flight must be re-sent as they were first sent. Resume with "
+                f"--mode {self.mode} (or leave --mode out), or use another --journal"
             )
         if self._meta.get("input_sha256") != source.sha256:
             raise JournalMismatchError(
@@ -200,39 +320,42 @@ class Journal:
         """The item at ``index``, or ``None`` when the run has not read that far."""
         if self._empty:
             return None
-        row = self._db.execute("SELECT * FROM items WHERE idx = ?", (index,)).fetchone()
-        return None if row is None else _item(row)
+        with self._guard():
+            row = self._exec("SELECT * FROM items WHERE idx = ?", (index,)).fetchone()
+            return None if row is None else _item(row)
 
     def items(self, *, state: ItemState | None = None) -> Iterator[JournalItem]:
         """Iterate over the items in index order (streamed from the database)."""
         if self._empty:
             return
         if state is None:
-            cursor = self._db.execute("SELECT * FROM items ORDER BY idx")
+            cursor = self._exec("SELECT * FROM items ORDER BY idx")
         else:
-            cursor = self._db.execute(
-                "SELECT * FROM items WHERE state = ? ORDER BY idx", (state.value,)
-            )
-        for row in cursor:
-            yield _item(row)
+            cursor = self._exec("SELECT * FROM items WHERE state = ? ORDER BY idx", (state.value,))
+        with self._guard():
+            for row in cursor:
+                yield _item(row)
 
     def written_items(self) -> Iterator[JournalItem]:
         """Iterate over the items whose result line was written, in the order written."""
         if self._empty:
             return
-        cursor = self._db.execute(
+        cursor = self._exec(
             "SELECT * FROM items WHERE written_seq IS NOT NULL ORDER BY written_seq"
         )
-        for row in cursor:
-            yield _item(row)
+        with self._guard():
+            for row in cursor:
+                yield _item(row)
 
     def counts(self) -> dict[ItemState, int]:
         """How many items are in each state (every state present, zero when none)."""
         counts = dict.fromkeys(ItemState, 0)
         if self._empty:
             return counts
-        for row in self._db.execute("SELECT state, COUNT(*) AS n FROM items GROUP BY state"):
-            counts[ItemState(row["state"])] = int(row["n"])
+        with self._guard():
+            db = self._require_db()
+            for row in db.execute("SELECT state, COUNT(*) AS n FROM items GROUP BY state"):
+                counts[ItemState(row["state"])] = int(row["n"])
         return counts
 
     @property
@@ -243,7 +366,8 @@ class Journal:
     @property
     def out_size(self) -> int:
         """The results file's size after the last line recorded as written."""
-        return int(self._meta.get("out_size", "0"))
+        with self._guard():
+            return int(self._meta.get("out_size", "0"))
 
     # -- writing: one transaction per state change -----------------------------------------
 
@@ -253,7 +377,7 @@ class Journal:
         """Record a newly read item: ``queued``, or ``failed`` when its line was unusable."""
         run_id = self._require_run()
         state = ItemState.QUEUED if error is None else ItemState.FAILED
-        self._db.execute(
+        self._exec(
             "INSERT INTO items (idx, line, parameters, state, attempt, idempotency_key, error,"
             " error_code, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
             (
@@ -336,9 +460,10 @@ class Journal:
 
     def mark_written(self, index: int, out_size: int) -> None:
         """Record that the item's result line is in the results file, now ``out_size`` long."""
-        seq = int(self._meta.get("out_seq", "0")) + 1
+        with self._guard():
+            seq = int(self._meta.get("out_seq", "0")) + 1
         with self._transaction():
-            self._db.execute(
+            self._exec(
                 "UPDATE items SET written_seq = ?, updated_at = ? WHERE idx = ?",
                 (seq, time.time(), index),
             )
@@ -364,7 +489,7 @@ class Journal:
 
     def _update(self, index: int, **fields: Any) -> None:
         columns = ", ".join(f"{name} = ?" for name in fields)
-        cursor = self._db.execute(
+        cursor = self._exec(
             f"UPDATE items SET {columns}, updated_at = ? WHERE idx = ?",
             (*fields.values(), time.time(), index),
         )
@@ -372,13 +497,23 @@ class Journal:
             raise KeyError(f"the journal has no item {index}")
 
     def _set_meta(self, values: dict[str, str]) -> None:
-        self._db.executemany(
+        self._execmany(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(values.items())
         )
         self._meta.update(values)
 
-    def _transaction(self) -> Transaction:
-        return Transaction(self._db)
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._guard(), Transaction(self._require_db()):
+            yield
+
+    def _exec(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
+        with self._guard():
+            return self._require_db().execute(sql, parameters)
+
+    def _execmany(self, sql: str, rows: list[tuple[str, str]]) -> sqlite3.Cursor:
+        with self._guard():
+            return self._require_db().executemany(sql, rows)
 
 
 def _item(row: sqlite3.Row) -> JournalItem:

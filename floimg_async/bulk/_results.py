@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
+from ._errors import UnsafePathError
 from ._journal import Journal, JournalItem
 
 __all__ = ["ResultsFile", "download_name", "result_line"]
 
 _SUFFIXES = {"jpeg": ".jpg", "jpg": ".jpg", "png": ".png", "webp": ".webp", "gif": ".gif"}
+_SAFE_SUFFIX = re.compile(r"\.[a-z0-9]{1,5}")
+_SAFE_FORMAT = re.compile(r"[a-z0-9]{1,10}")
 
 
 def result_line(item: JournalItem) -> dict[str, Any]:
@@ -41,15 +45,23 @@ def result_line(item: JournalItem) -> dict[str, Any]:
 
 
 def download_name(index: int, output: dict[str, Any] | None) -> str:
-    """The file name of an item's image: its zero-padded index, e.g. ``000017.png``."""
+    """The file name of an item's image: its zero-padded index, e.g. ``000017.png``.
+
+    The extension comes from the URL's path or else the output's ``format``,
+    and only when it is a short alphanumeric word (``.png`` otherwise), so a
+    server's answer can never put a path separator or ``..`` into the name.
+    """
     output = output or {}
     suffix = ""
     url = output.get("url")
     if isinstance(url, str):
-        suffix = Path(unquote(urlsplit(url).path)).suffix.lower()
-    if not suffix or len(suffix) > 6:
-        fmt = output.get("format")
-        suffix = _SUFFIXES.get(str(fmt).lower(), ".png" if fmt is None else f".{fmt}")
+        try:
+            suffix = Path(unquote(urlsplit(url).path)).suffix.lower()
+        except ValueError:
+            suffix = ""
+    if not _SAFE_SUFFIX.fullmatch(suffix):
+        fmt = str(output.get("format") or "png").lower()
+        suffix = _SUFFIXES.get(fmt, f".{fmt}" if _SAFE_FORMAT.fullmatch(fmt) else ".png")
     return f"{index:06d}{suffix}"
 
 
@@ -67,6 +79,14 @@ class ResultsFile:
         recorded = journal.out_size
         key = str(path.resolve())
         size = path.stat().st_size if path.exists() else -1
+        self._partial().unlink(missing_ok=True)  # a rebuild a crash interrupted
+        if journal.out_path != key and size > 0:
+            raise UnsafePathError(
+                f"--out {str(path)!r} already holds {size} bytes this journal did not write "
+                f"({str(journal.path)!r} wrote {journal.out_path or 'no results file yet'!r}); "
+                "it is left untouched. Give another --out, or delete the file to have the "
+                "journal write it afresh"
+            )
         if journal.out_path != key or size < recorded or journal.out_dirty:
             self._rebuild(key)
         elif size > recorded:
@@ -75,8 +95,11 @@ class ResultsFile:
                 handle.truncate(recorded)
         self._handle = path.open("ab")
 
+    def _partial(self) -> Path:
+        return self.path.with_name(f".{self.path.name}.rebuild")
+
     def _rebuild(self, key: str) -> None:
-        partial = self.path.with_name(f".{self.path.name}.rebuild")
+        partial = self._partial()
         with partial.open("wb") as handle:
             for item in self._journal.written_items():
                 handle.write(_encode(result_line(item)))

@@ -44,7 +44,8 @@ class BulkSummary:
     failed download): run the same job again to finish them. ``resumed`` counts
     items a previous run had left in flight. ``completed_total`` and
     ``failed_total`` are the journal's totals over all runs. ``requests`` is the
-    number of HTTP requests sent (when a :class:`RequestCounter` was given).
+    number of HTTP requests sent (when a :class:`RequestCounter` was given);
+    ``mode`` how executions were sent (``"async"`` or ``"sync"``).
     """
 
     run_id: str
@@ -61,6 +62,7 @@ class BulkSummary:
     failed_total: int
     elapsed: float
     requests: int | None = None
+    mode: str = "async"
 
     @property
     def ok(self) -> bool:

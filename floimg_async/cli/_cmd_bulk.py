@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from pathlib import Path
 from typing import Any
@@ -9,13 +10,23 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from .._errors import FloImgError
-from ..bulk import BulkError, BulkJob, BulkSummary, RequestCounter, default_journal_path
+from .. import FloImgError
+from ..bulk import (
+    BulkError,
+    BulkJob,
+    BulkSummary,
+    JournalCorruptError,
+    RequestCounter,
+    default_journal_path,
+)
 from ._context import Interrupted, Settings, json_option, pass_settings, run_async
 from ._output import emit_json, show_object, to_jsonable
 from ._progress import BulkBar
 
-__all__ = ["bulk"]
+__all__ = ["EXIT_JOURNAL_CORRUPT", "bulk"]
+
+#: ``floimg bulk``'s exit status when the journal is damaged or not a journal at all.
+EXIT_JOURNAL_CORRUPT = 5
 
 
 @click.command(short_help="Run a workflow once per input line; crash-safe and resumable.")
@@ -32,7 +43,10 @@ __all__ = ["bulk"]
     help="Executions in flight at once.",
 )
 @click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Results file (JSON Lines)."
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Results file (JSON Lines). Without it, results stream to stdout as JSON Lines "
+    "and the summary goes to stderr.",
 )
 @click.option(
     "--download",
@@ -44,6 +58,13 @@ __all__ = ["bulk"]
     "--journal",
     type=click.Path(dir_okay=False, path_type=Path),
     help="The run's journal (default: <out>.journal, else <input>.journal).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["async", "sync"]),
+    help="async: submit, then poll (about 2 requests per item; default for a new journal). "
+    "sync: one synchronous execute per item (1 request), re-sent under the same "
+    "Idempotency-Key after a crash. Default: the journal's mode.",
 )
 @click.option("--retry-failed", is_flag=True, help="Run failed items again (under new keys).")
 @click.option("--poll-interval", type=click.FloatRange(min=0.01), default=1.0, show_default=True)
@@ -67,6 +88,7 @@ def bulk(
     out: Path | None,
     download_dir: Path | None,
     journal: Path | None,
+    mode: str | None,
     retry_failed: bool,
     poll_interval: float,
     max_poll_interval: float,
@@ -77,13 +99,23 @@ def bulk(
     Every step is journaled, so running the same command again after a crash,
     Ctrl-C or kill resumes the run: completed items are skipped, items in
     flight are picked up without running twice, failed items are retried only
-    with --retry-failed. Exits 0 when every item completed, 1 when some failed
-    or were left unfinished.
+    with --retry-failed.
+
+    Without --out, each settled item's result is printed to stdout as one JSON
+    line as it settles (items settled by an earlier run too, so the last run
+    prints the whole input), and the summary goes to stderr:
+    `floimg bulk WF in.jsonl > results.jsonl`. Exits 0 when every item completed, 1 when some failed
+    or were left unfinished, 2 for a refused path or journal, 5 when the
+    journal is damaged (or is not a bulk journal).
     """
     if not input_path.is_file():
         raise click.BadParameter(f"{str(input_path)!r} is not a file", param_hint="INPUT.jsonl")
     journal_path = journal or default_journal_path(input_path, out)
     counter = RequestCounter()
+    stream = out is None
+
+    def print_result(line: dict[str, Any]) -> None:
+        click.echo(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
 
     async def go() -> BulkSummary:
         async with settings.client(trace_configs=[counter.trace_config]) as client:
@@ -100,6 +132,8 @@ def bulk(
                 max_poll_interval=max(max_poll_interval, poll_interval),
                 wait_timeout=wait_timeout,
                 request_counter=counter,
+                on_result=print_result if stream else None,
+                mode=mode,
             )
             with BulkBar(workflow_id) as bar:
                 return await job.run(on_progress=bar)
@@ -110,16 +144,20 @@ def bulk(
     except Interrupted:
         click.echo(f"interrupted; the journal is consistent. Resume with:\n  {hint}", err=True)
         raise
+    except JournalCorruptError as exc:
+        click.echo(f"error: journal_corrupt: {' '.join(str(exc).split())}", err=True)
+        ctx.exit(EXIT_JOURNAL_CORRUPT)
     except BulkError:
         raise
     except FloImgError:
         click.echo(f"stopped; resume with:\n  {hint}", err=True)
         raise
-    _print_summary(settings, summary)
+    _print_summary(settings, summary, to_stderr=stream)
     if not summary.ok:
         click.echo(
             f"{summary.total - summary.completed_total} of {summary.total} items did not "
-            f"complete; see {summary.out_path or summary.journal_path}. "
+            f"complete; see {summary.out_path or 'the lines above'} "
+            f"(journal {summary.journal_path}). "
             f"Re-run to finish unfinished items; add --retry-failed to retry failed ones:\n"
             f"  {hint}",
             err=True,
@@ -127,31 +165,42 @@ def bulk(
         ctx.exit(1)
 
 
-def _print_summary(settings: Settings, summary: BulkSummary) -> None:
+def _print_summary(settings: Settings, summary: BulkSummary, *, to_stderr: bool) -> None:
+    """The summary: on stdout, or on stderr when stdout carries the results."""
     data: dict[str, Any] = to_jsonable(summary)
     data["ok"] = summary.ok
     per = summary.requests_per_execution
     data["requestsPerExecution"] = None if per is None else round(per, 3)
     data["elapsed"] = round(summary.elapsed, 3)
     if settings.json:
-        emit_json(data)
+        if to_stderr:
+            click.echo(json.dumps(data, ensure_ascii=False, separators=(",", ":")), err=True)
+        else:
+            emit_json(data)
         return
-    click.echo(
+    headline = (
         f"{summary.workflow_id}: {summary.total} items — {summary.completed} completed, "
         f"{summary.failed} failed, {summary.skipped} skipped (settled before), "
         f"{summary.unfinished} unfinished"
     )
-    show_object(
-        {
-            "wall time": f"{summary.elapsed:.2f} s",
-            "requests": summary.requests,
-            "requests per execution": "-" if per is None else f"{per:.2f}",
-            "resumed in flight": summary.resumed,
-            "journal": f"{summary.journal_path} (run {summary.run_id})",
-            "results": summary.out_path,
-            "all runs": f"{summary.completed_total} completed, {summary.failed_total} failed",
-        }
-    )
+    details = {
+        "wall time": f"{summary.elapsed:.2f} s",
+        "requests": summary.requests,
+        "requests per execution": "-" if per is None else f"{per:.2f}",
+        "mode": summary.mode,
+        "resumed in flight": summary.resumed,
+        "journal": f"{summary.journal_path} (run {summary.run_id})",
+        "results": summary.out_path or "stdout",
+        "all runs": f"{summary.completed_total} completed, {summary.failed_total} failed",
+    }
+    if not to_stderr:
+        click.echo(headline)
+        show_object(details)
+        return
+    click.echo(headline, err=True)
+    width = max(len(key) for key in details)
+    for key, value in details.items():
+        click.echo(f"{key.ljust(width)}  {value}", err=True)
 
 
 def _resume_command(ctx: click.Context, settings: Settings, journal_path: Path) -> str:
@@ -165,6 +214,8 @@ def _resume_command(ctx: click.Context, settings: Settings, journal_path: Path) 
     for name, flag in (("out", "--out"), ("download_dir", "--download")):
         if params[name] is not None:
             words += [flag, str(params[name])]
+    if params["mode"] is not None:
+        words += ["--mode", params["mode"]]
     for name in ("poll_interval", "max_poll_interval", "wait_timeout"):
         if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE:
             words += ["--" + name.replace("_", "-"), str(params[name])]

@@ -23,7 +23,9 @@ FLOIMG = [sys.executable, "-m", "floimg_async.cli"]
 class EmulatorProcess:
     """``python -m floimg_async.emulator --port 0`` in a subprocess, stopped with SIGINT."""
 
-    def __init__(self, data_dir: Path, *, execution_time: float) -> None:
+    def __init__(
+        self, data_dir: Path, *, execution_time: float, extra: tuple[str, ...] = ()
+    ) -> None:
         self._proc = subprocess.Popen(
             [
                 sys.executable,
@@ -35,6 +37,7 @@ class EmulatorProcess:
                 str(data_dir),
                 "--execution-time",
                 str(execution_time),
+                *extra,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

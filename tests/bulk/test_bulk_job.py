@@ -65,7 +65,8 @@ async def test_bulk_runs_every_line_once_then_a_rerun_sends_nothing(
     assert seen[0].done == 0 and seen[-1].done == 12 and seen[-1].total == 12
     lines = _lines(tmp_path / "out.jsonl")
     assert sorted(line["index"] for line in lines) == list(range(12))
-    assert sorted(p.name for p in (tmp_path / "img").iterdir())[:2] == ["000000.png", "000001.png"]
+    images = sorted(p.name for p in (tmp_path / "img").iterdir() if not p.name.startswith("."))
+    assert images[:2] == ["000000.png", "000001.png"] and len(images) == 12
     assert all(Path(str(line["file"])).exists() for line in lines)
 
     again = await job.run()
