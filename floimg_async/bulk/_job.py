@@ -324,14 +324,14 @@ class BulkJob:
 
     async def _execute(self, item: JournalItem) -> Outcome:
         """Sync mode: one request that returns the finished execution."""
-        loop = asyncio.get_running_loop()
-        deadline = None if self.wait_timeout is None else loop.time() + self.wait_timeout
+        client = self.client
+        if self.wait_timeout is not None:
+            client = client.with_options(deadline=self.wait_timeout)
         try:
-            final = await self.client.workflows.execute(
+            final = await client.workflows.execute(
                 self.workflow_id,
                 item.parameters,
                 idempotency_key=item.idempotency_key,
-                deadline_at=deadline,
             )
         except BaseException as exc:
             return self._failure(item.index, exc, None, "submit")

@@ -192,7 +192,12 @@ class Poller:
                             delay = min(target, self.max_poll_interval) - elapsed
                 await self._pause(self._bounded(delay, deadline))
                 try:
-                    last = await self.client.executions.get(execution_id, deadline_at=deadline)
+                    client = self.client
+                    if deadline is not None:
+                        # The poll may use what is left of the wait, never more.
+                        left = max(deadline - loop.time(), 0.001)
+                        client = client.with_options(deadline=left)
+                    last = await client.executions.get(execution_id)
                 except RateLimitedError as exc:
                     # Honour Retry-After (the client's own retries ran out): wait, poll again.
                     pause = exc.retry_after if exc.retry_after is not None else self.poll_interval
