@@ -9,6 +9,7 @@ some servers use). Every optional field defaults to ``None``.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -81,8 +82,31 @@ _TERMINAL = frozenset(
 )
 
 
+class _JSONModel:
+    """``to_dict`` and ``to_json`` for every API model."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the model as the API writes it: a JSON-ready ``dict``.
+
+        Field names are the API's camelCase ones (``Execution`` gives
+        ``executionId`` and ``duration``), timestamps ISO 8601 strings in UTC
+        (``2026-01-10T08:00:00Z``), nested models dicts, and fields that are
+        ``None`` are left out. An execution status the SDK does not know is
+        kept as the server's string. No request is made.
+        """
+        from ._convert import unstructure  # _convert imports this module
+
+        return unstructure(self)
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """Return :meth:`to_dict` as a JSON string (``indent`` as in :func:`json.dumps`)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+
 @attrs.frozen
-class WorkflowSummary:
+class WorkflowSummary(_JSONModel):
     """One entry of ``workflows.list``."""
 
     id: str
@@ -93,7 +117,7 @@ class WorkflowSummary:
 
 
 @attrs.frozen
-class WorkflowParameter:
+class WorkflowParameter(_JSONModel):
     """A parameter a workflow accepts: its name, type, whether it is required, its default."""
 
     name: str
@@ -103,7 +127,7 @@ class WorkflowParameter:
 
 
 @attrs.frozen
-class Workflow:
+class Workflow(_JSONModel):
     """A workflow with its parameter schema, from ``workflows.get``."""
 
     id: str
@@ -116,7 +140,7 @@ class Workflow:
 
 
 @attrs.frozen
-class ExecutionOutput:
+class ExecutionOutput(_JSONModel):
     """What a completed execution produced: the image URL and, where known, its shape."""
 
     url: str | None = None
@@ -126,7 +150,7 @@ class ExecutionOutput:
 
 
 @attrs.frozen
-class Execution:
+class Execution(_JSONModel):
     """One run of a workflow.
 
     ``duration_ms`` is the API's ``duration``; ``error`` is the failure message
@@ -154,7 +178,7 @@ class Execution:
 
 
 @attrs.frozen
-class Image:
+class Image(_JSONModel):
     """An image in FloImg storage."""
 
     id: str
@@ -168,7 +192,7 @@ class Image:
 
 
 @attrs.frozen
-class Project:
+class Project(_JSONModel):
     """A project, which groups workflows and images."""
 
     id: str
