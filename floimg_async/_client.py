@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 
 from ._errors import FloImgError
+from ._logenv import configure_from_env
 from ._request import DEFAULT_BASE_URL, normalize_base_url
 from ._resources.executions import Executions
 from ._resources.images import Images
@@ -95,6 +96,7 @@ class FloImg:
         sleep: Sleep | None = None,
     ) -> None:
         key = _check_api_key(api_key)
+        configure_from_env(key)
         if base_url is None:
             base_url = os.environ.get("FLOIMG_BASE_URL") or DEFAULT_BASE_URL
         elif not isinstance(base_url, str) or not base_url.strip():
