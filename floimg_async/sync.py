@@ -1,0 +1,474 @@
+"""A blocking ``FloImg`` for scripts, Django/Flask views and Celery tasks.
+
+::
+
+    from floimg_async.sync import FloImg
+
+    with FloImg() as client:                       # key and URL from the environment
+        execution = client.workflows.run("wf_social_card", {"prompt": "Hi"})
+        client.images.download(execution.output, "card.png")
+        for workflow in client.workflows.list():
+            print(workflow.id)
+
+It is the async client, not a copy of it: every call is handed to a private
+event loop on a thread of its own and the calling thread waits for the answer
+(see :mod:`floimg_async._portal`). The resource namespaces forward every public
+method generically; the ``Sync*`` protocols below only describe them to type
+checkers (a test holds them to the async signatures).
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
+
+import aiohttp
+
+from ._client import FloImg as AsyncFloImg
+from ._errors import FloImgError
+from ._models import (
+    Execution,
+    ExecutionOutput,
+    Image,
+    Page,
+    Project,
+    RunResult,
+    Workflow,
+    WorkflowSummary,
+)
+from ._pagination import AsyncPager
+from ._portal import CLOSED_MESSAGE, Portal, iterate
+from ._resources.executions import OnUpdate
+from ._resources.workflows import ParameterSets
+from ._uploads import UploadSource
+
+__all__ = [
+    "FloImg",
+    "SyncExecutions",
+    "SyncImages",
+    "SyncPager",
+    "SyncProjects",
+    "SyncWorkflows",
+]
+
+T = TypeVar("T")
+_UNSET: Any = object()
+
+
+class SyncPager(Generic[T]):
+    """A listing for blocking code: iterate it with ``for``, or use :meth:`pages` / :meth:`to_list`.
+
+    Like :class:`~floimg_async.AsyncPager` it holds no items: each iteration
+    starts from the first page and fetches the next one (one request) only
+    when the loop reaches it. Items are handed over a page at a time, so the
+    cost of crossing to the client's loop thread is paid per page, not per item.
+    """
+
+    def __init__(self, portal: Portal, pager: AsyncPager[T]) -> None:
+        self._portal = portal
+        self._pager = pager
+
+    @property
+    def page_size(self) -> int:
+        """Items requested per page."""
+        return self._pager.page_size
+
+    @property
+    def offset(self) -> int:
+        """Where the listing starts."""
+        return self._pager.offset
+
+    @property
+    def max_items(self) -> int | None:
+        """The most items the listing yields (``None``: all)."""
+        return self._pager.max_items
+
+    def __iter__(self) -> Iterator[T]:
+        """Yield every item across pages, in order (one request per page)."""
+        for page in self.pages():
+            yield from page.items
+
+    def pages(self) -> Generator[Page[T], None, None]:
+        """Yield whole :class:`~floimg_async.Page` objects (one request each)."""
+        return iterate(self._portal, self._pager.pages)
+
+    def to_list(self) -> list[T]:
+        """Collect every item into a list (mind ``max_items`` on long listings)."""
+        items: list[T] = self._portal.call(self._pager.to_list)
+        return items
+
+    def __repr__(self) -> str:
+        return (
+            f"SyncPager(page_size={self.page_size}, offset={self.offset}, "
+            f"max_items={self.max_items})"
+        )
+
+
+def _adapt(portal: Portal, value: Any) -> Any:
+    """Turn what an async method returned into its blocking counterpart."""
+    if isinstance(value, AsyncPager):
+        return SyncPager(portal, value)
+    if hasattr(value, "__anext__"):
+        return iterate(portal, lambda: value)
+    return value
+
+
+def _blocking(portal: Portal, method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` run on the portal: awaited if it returns an awaitable, then adapted."""
+
+    def blocking(*args: Any, **kwargs: Any) -> Any:
+        return _adapt(portal, portal.call(method, *args, **kwargs))
+
+    for name in ("__name__", "__qualname__", "__doc__", "__module__"):
+        setattr(blocking, name, getattr(method, name, None))
+    blocking.__wrapped__ = method  # type: ignore[attr-defined]
+    return blocking
+
+
+class _Blocking:
+    """Forwards every public method of an async object, blocking; one mechanism for all."""
+
+    def __init__(self, target: Any, portal: Portal) -> None:
+        self._target = target
+        self._portal = portal
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        value = getattr(self._target, name)
+        if not callable(value):
+            return value
+        method = _blocking(self._portal, value)
+        setattr(self, name, method)  # looked up once per name
+        return method
+
+    def __dir__(self) -> list[str]:
+        return [name for name in dir(self._target) if not name.startswith("_")]
+
+    def __repr__(self) -> str:
+        return f"<blocking {type(self._target).__name__}>"
+
+
+def _shutdown(portal: Portal, client: AsyncFloImg) -> None:
+    """Close the async client on the portal, then stop the portal (once)."""
+    try:
+        if not portal.closed and not portal.in_portal_thread():
+            portal.call(client.close)
+    finally:
+        portal.stop()
+
+
+class FloImg:
+    """A blocking client for the FloImg API: the async :class:`floimg_async.FloImg`, driven for you.
+
+    Takes the same arguments as the async client, except ``session``: the
+    client runs its own event loop, and an ``aiohttp.ClientSession`` belongs to
+    the loop that created it, so passing one raises ``ValueError``. Every
+    method of ``workflows``, ``executions``, ``images`` and ``projects`` has the
+    async name and arguments and returns the result directly; ``list(...)``
+    returns a :class:`SyncPager` and ``run_many(...)`` a plain iterator of
+    :class:`~floimg_async.RunResult` (closing it cancels work in flight).
+    Safe to share between threads and to call from a thread whose own event
+    loop is running. ``on_update`` callbacks run on the client's loop thread.
+    Each client owns one daemon thread until :meth:`close` (or ``with``).
+    """
+
+    workflows: SyncWorkflows
+    """Workflows: ``list``, ``get``, ``execute``, ``submit``, ``run``, ``run_many``."""
+    executions: SyncExecutions
+    """Executions: ``get`` and ``wait``."""
+    images: SyncImages
+    """Stored images: ``upload``, ``list``, ``get``, ``delete``, ``download``."""
+    projects: SyncProjects
+    """Projects: ``list`` and ``create``."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | aiohttp.ClientTimeout = 60.0,
+        max_retries: int = 3,
+        session: aiohttp.ClientSession | None = None,
+        max_connections: int = 100,
+        deadline: float | None = None,
+        max_retry_after: float = 60.0,
+        allow_insecure_http: bool = False,
+        trace_configs: list[aiohttp.TraceConfig] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        if session is not None:
+            raise ValueError(
+                "the sync FloImg runs its own event loop and cannot share an "
+                "aiohttp.ClientSession, which belongs to the loop that created it; "
+                "leave session out (max_connections sets the size of the client's own pool)"
+            )
+        client = AsyncFloImg(
+            api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_connections=max_connections,
+            deadline=deadline,
+            max_retry_after=max_retry_after,
+            allow_insecure_http=allow_insecure_http,
+            trace_configs=trace_configs,
+            sleep=sleep,
+        )
+        portal = Portal()
+        self._bind(client, portal, owner=None)
+        self._finalizer = weakref.finalize(self, _shutdown, portal, client)
+
+    def _bind(self, client: AsyncFloImg, portal: Portal, owner: FloImg | None) -> None:
+        self._client = client
+        self._portal = portal
+        self._owner = owner  # a with_options copy keeps its original (and so the loop) alive
+        self.workflows = cast(SyncWorkflows, _Blocking(client.workflows, portal))
+        self.executions = cast(SyncExecutions, _Blocking(client.executions, portal))
+        self.images = cast(SyncImages, _Blocking(client.images, portal))
+        self.projects = cast(SyncProjects, _Blocking(client.projects, portal))
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL every endpoint path is appended to (no trailing slash)."""
+        return self._client.base_url
+
+    @property
+    def timeout(self) -> aiohttp.ClientTimeout:
+        """The timeout of one HTTP attempt."""
+        return self._client.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed call is retried."""
+        return self._client.max_retries
+
+    @property
+    def deadline(self) -> float | None:
+        """Seconds a whole call may take, retries included (``None``: no bound)."""
+        return self._client.deadline
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (on this client or the one it was derived from)."""
+        return self._portal.closed or self._client.closed
+
+    def with_options(
+        self,
+        *,
+        timeout: float | aiohttp.ClientTimeout = _UNSET,
+        max_retries: int = _UNSET,
+        deadline: float | None = _UNSET,
+    ) -> FloImg:
+        """A client on the same loop thread and connection pool with some settings replaced.
+
+        Cheap (no thread, no connections). Closing it does not close the
+        original; closing the original closes both.
+        """
+        options: dict[str, Any] = {
+            name: value
+            for name, value in (
+                ("timeout", timeout),
+                ("max_retries", max_retries),
+                ("deadline", deadline),
+            )
+            if value is not _UNSET
+        }
+        clone = object.__new__(FloImg)
+        clone._bind(self._client.with_options(**options), self._portal, self._owner or self)
+        return clone
+
+    def close(self) -> None:
+        """Close the connection pool and end the client's loop thread. Idempotent.
+
+        A ``with_options`` copy only marks itself closed. Calls made afterwards
+        raise :class:`~floimg_async.FloImgError`.
+        """
+        if self._owner is None:
+            self._finalizer()
+        elif not self._portal.closed:
+            self._portal.call(self._client.close)
+
+    def __enter__(self) -> FloImg:
+        if self.closed:
+            raise FloImgError(CLOSED_MESSAGE)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        # Never the API key.
+        return (
+            f"sync.FloImg(base_url={self.base_url!r}, timeout={self.timeout.total}, "
+            f"max_retries={self.max_retries}, closed={self.closed})"
+        )
+
+    if not TYPE_CHECKING:
+        # Client-level methods the async FloImg gains later work here at once (blocking);
+        # type checkers see only what is declared above.
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("_"):
+                raise AttributeError(name)
+            value = getattr(self._client, name)
+            return _blocking(self._portal, value) if callable(value) else value
+
+
+# -- what type checkers see of the resource namespaces -------------------------------
+# Signatures only; the behaviour is the async method's. tests/test_sync.py checks
+# that each matches its async original (same parameters, the result unwrapped).
+
+
+class SyncWorkflows(Protocol):
+    """``client.workflows`` of the sync client: the async methods, blocking."""
+
+    def list(
+        self,
+        *,
+        project_id: str | None = None,
+        page_size: int = 20,
+        offset: int = 0,
+        max_items: int | None = None,
+        prefetch: bool = False,
+    ) -> SyncPager[WorkflowSummary]:
+        """Iterate over the account's workflows (one request per page, made lazily)."""
+        ...
+
+    def get(self, workflow_id: str) -> Workflow:
+        """Fetch one workflow with its parameter schema (one request)."""
+        ...
+
+    def execute(
+        self,
+        workflow_id: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        deadline_at: float | None = None,
+    ) -> Execution:
+        """Run a workflow in synchronous mode and return the finished execution."""
+        ...
+
+    def submit(
+        self,
+        workflow_id: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Execution:
+        """Start a workflow in async mode; returns at once, usually ``pending``."""
+        ...
+
+    def run(
+        self,
+        workflow_id: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        idempotency_key: str | None = None,
+    ) -> Execution:
+        """``submit`` then ``executions.wait``: the completed execution, or an error."""
+        ...
+
+    def run_many(
+        self,
+        workflow_id: str,
+        parameter_sets: ParameterSets,
+        *,
+        concurrency: int = 8,
+        timeout: float | None = None,
+    ) -> Generator[RunResult, None, None]:
+        """Run the workflow once per parameter set; close the iterator to cancel the rest."""
+        ...
+
+
+class SyncExecutions(Protocol):
+    """``client.executions`` of the sync client: the async methods, blocking."""
+
+    def get(self, execution_id: str, *, deadline_at: float | None = None) -> Execution:
+        """Fetch an execution's current state (one request)."""
+        ...
+
+    def wait(
+        self,
+        execution: Execution | str,
+        *,
+        timeout: float | None = None,
+        poll_interval: float = 1.0,
+        max_poll_interval: float = 10.0,
+        on_update: OnUpdate | None = None,
+    ) -> Execution:
+        """Poll until the execution ends; return it when it ``completed``."""
+        ...
+
+
+class SyncImages(Protocol):
+    """``client.images`` of the sync client: the async methods, blocking."""
+
+    def upload(
+        self,
+        file: UploadSource,
+        *,
+        name: str | None = None,
+        project_id: str | None = None,
+        content_type: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Image:
+        """Upload an image, streamed from a path, bytes, a binary file or an iterable."""
+        ...
+
+    def list(
+        self,
+        *,
+        project_id: str | None = None,
+        page_size: int = 20,
+        offset: int = 0,
+        max_items: int | None = None,
+        prefetch: bool = False,
+    ) -> SyncPager[Image]:
+        """Iterate over stored images (one request per page, made lazily)."""
+        ...
+
+    def get(self, image_id: str) -> Image:
+        """Fetch one image's details (one request)."""
+        ...
+
+    def delete(self, image_id: str) -> bool:
+        """Delete an image; returns the API's ``deleted`` flag (one request)."""
+        ...
+
+    def download(
+        self, image: Image | ExecutionOutput | str, dest: str | os.PathLike[str] | None = None
+    ) -> bytes | Path:
+        """Fetch an image's bytes, or stream them to ``dest`` and return that path."""
+        ...
+
+
+class SyncProjects(Protocol):
+    """``client.projects`` of the sync client: the async methods, blocking."""
+
+    def list(
+        self,
+        *,
+        page_size: int = 20,
+        offset: int = 0,
+        max_items: int | None = None,
+        prefetch: bool = False,
+    ) -> SyncPager[Project]:
+        """Iterate over the account's projects (one request per page, made lazily)."""
+        ...
+
+    def create(
+        self, name: str, *, description: str | None = None, idempotency_key: str | None = None
+    ) -> Project:
+        """Create a project (one POST, safe to retry: it carries an Idempotency-Key)."""
+        ...
