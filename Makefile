@@ -23,8 +23,9 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check floimg_async tests benchmarks examples
 
+## typecheck: the package, the examples and the README's code (tests/typing/readme_snippets.py)
 typecheck: $(STAMP)
-	$(PY) -m mypy --strict floimg_async
+	$(PY) -m mypy --strict floimg_async examples tests/typing
 
 pytest: $(STAMP)
 	$(PY) -m pytest -q

@@ -20,7 +20,7 @@ def og_card_view(client: FloImg, title: str) -> tuple[int, dict[str, str]]:
         execution = client.workflows.execute("wf_social_card", {"prompt": title})
     except FloImgError as exc:
         return 502, {"error": str(exc)}
-    return 200, {"url": execution.output.url if execution.output else ""}
+    return 200, {"url": execution.output.url or ""}
 
 
 def main() -> None:
@@ -36,9 +36,8 @@ def main() -> None:
             print("workflow:", workflow.id)
 
         execution = client.workflows.run("wf_social_card", {"prompt": "Saved to disk"})
-        if execution.output is not None:
-            path = client.images.download(execution.output, Path(out) / "card.png")
-            print("saved", Path(path).name)
+        path = client.images.download(execution.output, Path(out) / "card.png")  # -> Path
+        print("saved", path.name)
 
         # closing() stops the batch early if the loop is left: work in flight is cancelled.
         sets = ({"prompt": f"Card {i}", "fail": i == 3} for i in range(8))

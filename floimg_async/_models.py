@@ -12,18 +12,22 @@ import enum
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
 __all__ = [
+    "CompletedExecution",
     "Execution",
     "ExecutionOutput",
     "ExecutionStatus",
     "Image",
     "Page",
     "Project",
+    "RunFailed",
+    "RunOutcome",
     "RunResult",
+    "RunSucceeded",
     "Workflow",
     "WorkflowParameter",
     "WorkflowSummary",
@@ -176,6 +180,47 @@ class Execution(_JSONModel):
         """Whether the execution ended ``completed``."""
         return self.status is ExecutionStatus.COMPLETED
 
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, field.name) for field in attrs.fields(Execution))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field is, so a :class:`CompletedExecution` equals its execution."""
+        if not isinstance(other, Execution):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+
+@attrs.frozen(eq=False)
+class CompletedExecution(Execution):
+    """An execution that ended ``completed``: what ``run``, ``execute`` and ``wait`` return.
+
+    The same fields as :class:`Execution`, but ``output`` is never ``None``, so
+    ``execution.output.url`` type-checks as written. When a server reports a
+    completed execution without an output, ``output`` is an empty
+    :class:`ExecutionOutput` (every field ``None``). Equal to an
+    :class:`Execution` with the same fields.
+    """
+
+    output: ExecutionOutput = attrs.field(kw_only=True, factory=ExecutionOutput)
+
+    @classmethod
+    def of(cls, execution: Execution) -> CompletedExecution:
+        """Return ``execution`` as a :class:`CompletedExecution`.
+
+        Raises ``ValueError`` when its status is not ``completed``.
+        """
+        if isinstance(execution, CompletedExecution):
+            return execution
+        if execution.status is not ExecutionStatus.COMPLETED:
+            raise ValueError(f"execution {execution.id} is {execution.status.value}, not completed")
+        values = {field.name: getattr(execution, field.name) for field in attrs.fields(Execution)}
+        if values["output"] is None:
+            values["output"] = ExecutionOutput()
+        return cls(**values)
+
 
 @attrs.frozen
 class Image(_JSONModel):
@@ -231,3 +276,39 @@ class RunResult:
     def ok(self) -> bool:
         """Whether this parameter set produced a completed execution."""
         return self.error is None and self.execution is not None and self.execution.succeeded
+
+
+@attrs.frozen
+class RunSucceeded(RunResult):
+    """A :class:`RunResult` whose parameter set produced a completed execution.
+
+    ``ok`` is ``True`` as a type, so ``if result.ok:`` narrows a
+    :data:`RunOutcome` to this class and ``result.execution.output`` type-checks.
+    """
+
+    execution: CompletedExecution
+    error: None = None
+
+    @property
+    def ok(self) -> Literal[True]:
+        """Always ``True``."""
+        return True
+
+
+@attrs.frozen
+class RunFailed(RunResult):
+    """A :class:`RunResult` whose parameter set failed: ``error`` is set.
+
+    ``execution`` is the failed (or still running) execution where one exists.
+    """
+
+    error: BaseException
+
+    @property
+    def ok(self) -> Literal[False]:
+        """Always ``False``."""
+        return False
+
+
+RunOutcome = RunSucceeded | RunFailed
+"""What ``run_many`` yields: check ``result.ok`` to tell which."""

@@ -24,19 +24,20 @@ import weakref
 from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast, overload
 
 import aiohttp
 
 from ._client import FloImg as AsyncFloImg
 from ._errors import FloImgError
 from ._models import (
+    CompletedExecution,
     Execution,
     ExecutionOutput,
     Image,
     Page,
     Project,
-    RunResult,
+    RunOutcome,
     Workflow,
     WorkflowSummary,
 )
@@ -354,7 +355,7 @@ class SyncWorkflows(Protocol):
         *,
         idempotency_key: str | None = None,
         deadline_at: float | None = None,
-    ) -> Execution:
+    ) -> CompletedExecution:
         """Run a workflow in synchronous mode and return the finished execution."""
         ...
 
@@ -375,7 +376,7 @@ class SyncWorkflows(Protocol):
         *,
         timeout: float | None = None,
         idempotency_key: str | None = None,
-    ) -> Execution:
+    ) -> CompletedExecution:
         """``submit`` then ``executions.wait``: the completed execution, or an error."""
         ...
 
@@ -386,7 +387,7 @@ class SyncWorkflows(Protocol):
         *,
         concurrency: int = 8,
         timeout: float | None = None,
-    ) -> Generator[RunResult, None, None]:
+    ) -> Generator[RunOutcome, None, None]:
         """Run the workflow once per parameter set; close the iterator to cancel the rest."""
         ...
 
@@ -406,7 +407,7 @@ class SyncExecutions(Protocol):
         poll_interval: float = 1.0,
         max_poll_interval: float = 10.0,
         on_update: OnUpdate | None = None,
-    ) -> Execution:
+    ) -> CompletedExecution:
         """Poll until the execution ends; return it when it ``completed``."""
         ...
 
@@ -446,10 +447,18 @@ class SyncImages(Protocol):
         """Delete an image; returns the API's ``deleted`` flag (one request)."""
         ...
 
+    @overload
+    def download(self, image: Image | ExecutionOutput | str, dest: None = None) -> bytes: ...
+
+    @overload
+    def download(
+        self, image: Image | ExecutionOutput | str, dest: str | os.PathLike[str]
+    ) -> Path: ...
+
     def download(
         self, image: Image | ExecutionOutput | str, dest: str | os.PathLike[str] | None = None
     ) -> bytes | Path:
-        """Fetch an image's bytes, or stream them to ``dest`` and return that path."""
+        """Fetch an image's bytes (no ``dest``), or stream them to ``dest`` and return that path."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 from _support import API_KEY, BASE_URL, FakeSleep
 from aioresponses import aioresponses
@@ -9,6 +10,7 @@ from yarl import URL
 
 from floimg_async import (
     Execution,
+    ExecutionOutput,
     ExecutionStatus,
     FloImg,
     WaitTimeoutError,
@@ -54,8 +56,10 @@ async def test_a_given_execution_counts_as_the_first_poll(
 async def test_an_already_finished_execution_costs_nothing(client: FloImg) -> None:
     done = Execution("exec_1", ExecutionStatus.COMPLETED)
     with aioresponses() as mock:
-        assert await client.executions.wait(done) is done
+        finished = await client.executions.wait(done)
         assert not mock.requests
+    # The same execution, as a CompletedExecution: no output from the server reads as empty.
+    assert finished == attrs.evolve(done, output=ExecutionOutput())
 
 
 @pytest.mark.parametrize("status", ["failed", "error", "cancelled"])

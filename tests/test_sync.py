@@ -17,7 +17,7 @@ import sys
 import textwrap
 import threading
 import typing
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,7 @@ def _unwrap(hint: Any) -> Any:
     origin = typing.get_origin(hint)
     if origin is AsyncPager:
         return SyncPager[typing.get_args(hint)]  # type: ignore[misc]
-    if origin in (AsyncIterator, typing.AsyncIterator):
+    if origin in (AsyncGenerator, typing.AsyncGenerator):
         return Generator[typing.get_args(hint)[0], None, None]
     return hint
 

@@ -10,7 +10,7 @@ from typing import Any
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result
 
 from .._errors import APITimeoutError, WaitTimeoutError, WorkflowFailedError
-from .._models import Execution, ExecutionStatus
+from .._models import CompletedExecution, Execution, ExecutionStatus
 from .._request import Request, path, segment
 from ._base import Resource
 
@@ -65,7 +65,7 @@ class Executions(Resource):
         poll_interval: float = 1.0,
         max_poll_interval: float = 10.0,
         on_update: OnUpdate | None = None,
-    ) -> Execution:
+    ) -> CompletedExecution:
         """Poll until the execution ends; return it when it ``completed``.
 
         Polls back off from ``poll_interval`` to ``max_poll_interval`` seconds
@@ -137,7 +137,7 @@ class Executions(Resource):
             ) from cause
         if final.status is not ExecutionStatus.COMPLETED:
             raise failure_of(final)
-        return final
+        return CompletedExecution.of(final)
 
 
 def _not_terminal(execution: Execution) -> bool:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import uuid
 from pathlib import Path
+from typing import overload
 from urllib.parse import unquote, urljoin, urlsplit
 
 import aiohttp
@@ -95,6 +96,14 @@ class Images(Resource):
         )
         data = await self._call_json(request)
         return bool(data.get("deleted", True)) if isinstance(data, dict) else True
+
+    @overload
+    async def download(self, image: Image | ExecutionOutput | str, dest: None = None) -> bytes: ...
+
+    @overload
+    async def download(
+        self, image: Image | ExecutionOutput | str, dest: str | os.PathLike[str]
+    ) -> Path: ...
 
     async def download(
         self, image: Image | ExecutionOutput | str, dest: str | os.PathLike[str] | None = None

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Mapping
 from typing import Any
 
 import attrs
 
 from .._errors import FloImgError, WaitTimeoutError, WorkflowFailedError
-from .._models import Execution, ExecutionStatus, RunResult, Workflow, WorkflowSummary
+from .._models import (
+    CompletedExecution,
+    Execution,
+    ExecutionStatus,
+    RunFailed,
+    RunOutcome,
+    RunSucceeded,
+    Workflow,
+    WorkflowSummary,
+)
 from .._pagination import AsyncPager
 from .._request import (
     Request,
@@ -18,7 +27,7 @@ from .._request import (
     segment,
 )
 from ._base import Resource
-from .executions import Executions, failure_of
+from .executions import Executions
 
 __all__ = ["ParameterSets", "Workflows"]
 
@@ -82,14 +91,21 @@ class Workflows(Resource):
         *,
         idempotency_key: str | None = None,
         deadline_at: float | None = None,
-    ) -> Execution:
+    ) -> CompletedExecution:
         """Run a workflow in synchronous mode and return the finished execution.
 
         One request that lasts as long as the workflow. Raises
         :class:`WorkflowFailedError` when the workflow fails. Retries reuse one
         ``Idempotency-Key`` (pass your own to make re-runs after a crash safe).
+        A server that answers before the work is done is polled as
+        ``executions.wait`` does (bounded by ``deadline_at``).
         """
-        return await self._start(workflow_id, parameters, False, idempotency_key, deadline_at)
+        execution = await self._start(workflow_id, parameters, False, idempotency_key, deadline_at)
+        if execution.status is ExecutionStatus.COMPLETED:
+            return CompletedExecution.of(execution)
+        # Not finished yet, or ended badly: wait() polls the one, raises for the other.
+        remaining = None if deadline_at is None else max(0.0, deadline_at - _now())
+        return await self._executions.wait(execution, timeout=remaining)
 
     async def submit(
         self,
@@ -108,7 +124,7 @@ class Workflows(Resource):
         *,
         timeout: float | None = None,
         idempotency_key: str | None = None,
-    ) -> Execution:
+    ) -> CompletedExecution:
         """``submit`` then ``executions.wait``: the completed execution, or an error.
 
         Raises :class:`WorkflowFailedError` or :class:`WaitTimeoutError` as
@@ -124,7 +140,7 @@ class Workflows(Resource):
         *,
         concurrency: int = 8,
         timeout: float | None = None,
-    ) -> AsyncIterator[RunResult]:
+    ) -> AsyncGenerator[RunOutcome, None]:
         """Run the workflow once per parameter set, ``concurrency`` at a time.
 
         Yields a :class:`RunResult` for each as it finishes (completion order;
@@ -134,6 +150,8 @@ class Workflows(Resource):
         synchronous execute) unless the server answers before the work is done,
         in which case it is polled. ``timeout`` bounds each set. Close the
         iterator (``contextlib.aclosing``) to cancel work still in flight.
+        Each result is a :class:`RunSucceeded` or a :class:`RunFailed`;
+        ``if result.ok:`` tells a type checker which.
         """
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
@@ -153,12 +171,12 @@ class Workflows(Resource):
         parameter_sets: ParameterSets,
         concurrency: int,
         timeout: float | None,
-    ) -> AsyncIterator[RunResult]:
+    ) -> AsyncGenerator[RunOutcome, None]:
         sets = _aiter(parameter_sets)
-        in_flight: set[asyncio.Task[RunResult]] = set()
+        in_flight: set[asyncio.Task[RunOutcome]] = set()
         # Each task reports itself here when done: O(1) per result, where
         # asyncio.wait() would re-arm a callback on every task in flight.
-        finished: asyncio.Queue[asyncio.Task[RunResult]] = asyncio.Queue()
+        finished: asyncio.Queue[asyncio.Task[RunOutcome]] = asyncio.Queue()
         index = 0
         exhausted = False
         try:
@@ -191,23 +209,17 @@ class Workflows(Resource):
 
     async def _run_one(
         self, workflow_id: str, index: int, parameters: Any, timeout: float | None
-    ) -> RunResult:
-        execution: Execution | None = None
+    ) -> RunOutcome:
         try:
             checked = _check_parameters(parameters)
-            loop = asyncio.get_running_loop()
-            deadline_at = None if timeout is None else loop.time() + timeout
+            deadline_at = None if timeout is None else _now() + timeout
+            # execute() polls a server that answers before the work is done.
             execution = await self.execute(workflow_id, checked, deadline_at=deadline_at)
-            if not execution.is_terminal:
-                remaining = None if deadline_at is None else max(0.0, deadline_at - loop.time())
-                execution = await self._executions.wait(execution, timeout=remaining)
-            elif execution.status is not ExecutionStatus.COMPLETED:
-                raise failure_of(execution)
-            return RunResult(index, checked, execution, None)
+            return RunSucceeded(index, checked, execution, None)
         except (WorkflowFailedError, WaitTimeoutError) as exc:
-            return RunResult(index, _as_mapping(parameters), exc.execution or execution, exc)
+            return RunFailed(index, _as_mapping(parameters), exc.execution, exc)
         except (FloImgError, TypeError, ValueError) as exc:
-            return RunResult(index, _as_mapping(parameters), execution, exc)
+            return RunFailed(index, _as_mapping(parameters), None, exc)
 
     async def _start(
         self,
@@ -254,6 +266,10 @@ def _failed_execution(error: WorkflowFailedError, workflow_id: str) -> Execution
         workflow_id=workflow_id,
         error=error.message,
     )
+
+
+def _now() -> float:
+    return asyncio.get_running_loop().time()
 
 
 def _as_mapping(parameters: Any) -> Mapping[str, Any]:
