@@ -391,3 +391,16 @@ def test_ctrl_c_interrupts_a_blocking_call_and_cancels_its_task() -> None:
         "still usable wf_social_card",
         "thread alive False",
     ]
+
+
+def test_client_level_methods_added_to_the_async_client_work_blocking(client: FloImg) -> None:
+    """A coroutine method the async FloImg gains is usable at once (runtime forwarding)."""
+
+    async def echo(value: str) -> tuple[str, bool]:
+        await asyncio.sleep(0)
+        return value, client._portal.in_portal_thread()
+
+    client._client.echo = echo  # type: ignore[attr-defined]
+    assert client.echo("hi") == ("hi", True)  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        client._not_forwarded  # type: ignore[attr-defined]  # noqa: B018
