@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterator
 
 from floimg_async import FloImg
 from floimg_async.emulator import Emulator
 
 
-def parameter_sets(n: int):  # a generator: run_many reads it lazily, never all at once
+# A generator: run_many reads it lazily, never all at once.
+def parameter_sets(n: int) -> Iterator[dict[str, object]]:
     for i in range(n):
         yield {"prompt": f"Card number {i}", "fail": i % 25 == 24}
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ._aiohttp import USER_AGENT, AiohttpTransport, check_session, check_timeout
 from ._convert import decode_optional_json
 from ._errors import FloImgError
-from ._logging import setup_logging_from_env
+from ._logenv import configure_from_env
 from ._request import DEFAULT_BASE_URL, check_headers, normalize_base_url, raw_request
 from ._resources.executions import Executions
 from ._resources.images import Images
@@ -133,6 +133,7 @@ class FloImg:
         default_headers: Mapping[str, str] | None = None,
     ) -> None:
         key = _check_api_key(api_key)
+        configure_from_env(key)
         if base_url is None:
             base_url = os.environ.get("FLOIMG_BASE_URL") or DEFAULT_BASE_URL
         elif not isinstance(base_url, str) or not base_url.strip():
@@ -174,7 +175,6 @@ class FloImg:
             max_download_bytes=_check_size("max_download_bytes", max_download_bytes),
             headers=check_headers(default_headers, "default_headers"),
         )
-        setup_logging_from_env(key)
         self._owner = True
         self._bind(sender)
 

@@ -16,13 +16,21 @@ from typing import Any, Optional, TypeVar
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn, override
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._errors import ResponseDecodeError, excerpt
 from ._json import loads
 from ._models import Execution, ExecutionStatus, WorkflowParameter
 
-__all__ = ["converter", "decode", "fast_decoder", "load_json", "structure", "to_camel"]
+__all__ = [
+    "converter",
+    "decode",
+    "fast_decoder",
+    "load_json",
+    "structure",
+    "to_camel",
+    "unstructure",
+]
 
 T = TypeVar("T")
 
@@ -375,3 +383,49 @@ def decode_optional_json(body: bytes, status: int) -> Any:
     if not body.strip():
         return None
     return load_json(body, what="request", status=status)
+
+
+# The other direction: models to JSON-ready dicts, with the same camelCase rule.
+
+
+def _format_datetime(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``; a naive datetime is taken as UTC (as when decoding)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _make_unstructurer() -> cattrs.Converter:
+    conv = cattrs.Converter()
+    conv.register_unstructure_hook(datetime, _format_datetime)
+    # An unknown status is a pseudo-member whose value is the server's own string.
+    conv.register_unstructure_hook(ExecutionStatus, lambda status: str(status.value))
+
+    def attrs_hook_factory(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+        overrides: dict[str, Any] = {
+            field.name: override(rename=field.metadata.get("wire", to_camel(field.name)))
+            for field in attrs.fields(attrs.resolve_types(cls))
+        }
+        base = make_dict_unstructure_fn(cls, conv, **overrides)
+
+        def unstructure_model(obj: Any) -> dict[str, Any]:
+            return {key: value for key, value in base(obj).items() if value is not None}
+
+        return unstructure_model
+
+    conv.register_unstructure_hook_factory(attrs.has, attrs_hook_factory)
+    # Tuples (a workflow's parameters) become JSON lists.
+    conv.register_unstructure_hook_func(
+        lambda t: t is tuple or getattr(t, "__origin__", None) is tuple,
+        lambda value: [conv.unstructure(item) for item in value],
+    )
+    return conv
+
+
+_unstructurer = _make_unstructurer()
+
+
+def unstructure(model: Any) -> dict[str, Any]:
+    """A model as a JSON-ready dict: camelCase names, ISO 8601 UTC times, ``None`` left out."""
+    result: dict[str, Any] = _unstructurer.unstructure(model)
+    return result

@@ -9,20 +9,25 @@ some servers use). Every optional field defaults to ``None``.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
 __all__ = [
+    "CompletedExecution",
     "Execution",
     "ExecutionOutput",
     "ExecutionStatus",
     "Image",
     "Page",
     "Project",
+    "RunFailed",
+    "RunOutcome",
     "RunResult",
+    "RunSucceeded",
     "Workflow",
     "WorkflowParameter",
     "WorkflowSummary",
@@ -81,8 +86,31 @@ _TERMINAL = frozenset(
 )
 
 
+class _JSONModel:
+    """``to_dict`` and ``to_json`` for every API model."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the model as the API writes it: a JSON-ready ``dict``.
+
+        Field names are the API's camelCase ones (``Execution`` gives
+        ``executionId`` and ``duration``), timestamps ISO 8601 strings in UTC
+        (``2026-01-10T08:00:00Z``), nested models dicts, and fields that are
+        ``None`` are left out. An execution status the SDK does not know is
+        kept as the server's string. No request is made.
+        """
+        from ._convert import unstructure  # _convert imports this module
+
+        return unstructure(self)
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """Return :meth:`to_dict` as a JSON string (``indent`` as in :func:`json.dumps`)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+
 @attrs.frozen
-class WorkflowSummary:
+class WorkflowSummary(_JSONModel):
     """One entry of ``workflows.list``."""
 
     id: str
@@ -93,7 +121,7 @@ class WorkflowSummary:
 
 
 @attrs.frozen
-class WorkflowParameter:
+class WorkflowParameter(_JSONModel):
     """A parameter a workflow accepts: its name, type, whether it is required, its default."""
 
     name: str
@@ -103,7 +131,7 @@ class WorkflowParameter:
 
 
 @attrs.frozen
-class Workflow:
+class Workflow(_JSONModel):
     """A workflow with its parameter schema, from ``workflows.get``."""
 
     id: str
@@ -116,7 +144,7 @@ class Workflow:
 
 
 @attrs.frozen
-class ExecutionOutput:
+class ExecutionOutput(_JSONModel):
     """What a completed execution produced: the image URL and, where known, its shape."""
 
     url: str | None = None
@@ -126,7 +154,7 @@ class ExecutionOutput:
 
 
 @attrs.frozen
-class Execution:
+class Execution(_JSONModel):
     """One run of a workflow.
 
     ``duration_ms`` is the API's ``duration``; ``error`` is the failure message
@@ -152,9 +180,50 @@ class Execution:
         """Whether the execution ended ``completed``."""
         return self.status is ExecutionStatus.COMPLETED
 
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, field.name) for field in attrs.fields(Execution))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field is, so a :class:`CompletedExecution` equals its execution."""
+        if not isinstance(other, Execution):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+
+@attrs.frozen(eq=False)
+class CompletedExecution(Execution):
+    """An execution that ended ``completed``: what ``run``, ``execute`` and ``wait`` return.
+
+    The same fields as :class:`Execution`, but ``output`` is never ``None``, so
+    ``execution.output.url`` type-checks as written. When a server reports a
+    completed execution without an output, ``output`` is an empty
+    :class:`ExecutionOutput` (every field ``None``). Equal to an
+    :class:`Execution` with the same fields.
+    """
+
+    output: ExecutionOutput = attrs.field(kw_only=True, factory=ExecutionOutput)
+
+    @classmethod
+    def of(cls, execution: Execution) -> CompletedExecution:
+        """Return ``execution`` as a :class:`CompletedExecution`.
+
+        Raises ``ValueError`` when its status is not ``completed``.
+        """
+        if isinstance(execution, CompletedExecution):
+            return execution
+        if execution.status is not ExecutionStatus.COMPLETED:
+            raise ValueError(f"execution {execution.id} is {execution.status.value}, not completed")
+        values = {field.name: getattr(execution, field.name) for field in attrs.fields(Execution)}
+        if values["output"] is None:
+            values["output"] = ExecutionOutput()
+        return cls(**values)
+
 
 @attrs.frozen
-class Image:
+class Image(_JSONModel):
     """An image in FloImg storage."""
 
     id: str
@@ -168,7 +237,7 @@ class Image:
 
 
 @attrs.frozen
-class Project:
+class Project(_JSONModel):
     """A project, which groups workflows and images."""
 
     id: str
@@ -207,3 +276,39 @@ class RunResult:
     def ok(self) -> bool:
         """Whether this parameter set produced a completed execution."""
         return self.error is None and self.execution is not None and self.execution.succeeded
+
+
+@attrs.frozen
+class RunSucceeded(RunResult):
+    """A :class:`RunResult` whose parameter set produced a completed execution.
+
+    ``ok`` is ``True`` as a type, so ``if result.ok:`` narrows a
+    :data:`RunOutcome` to this class and ``result.execution.output`` type-checks.
+    """
+
+    execution: CompletedExecution
+    error: None = None
+
+    @property
+    def ok(self) -> Literal[True]:
+        """Always ``True``."""
+        return True
+
+
+@attrs.frozen
+class RunFailed(RunResult):
+    """A :class:`RunResult` whose parameter set failed: ``error`` is set.
+
+    ``execution`` is the failed (or still running) execution where one exists.
+    """
+
+    error: BaseException
+
+    @property
+    def ok(self) -> Literal[False]:
+        """Always ``False``."""
+        return False
+
+
+RunOutcome = RunSucceeded | RunFailed
+"""What ``run_many`` yields: check ``result.ok`` to tell which."""

@@ -219,8 +219,8 @@ async def run_demo(
         f"{summary['requests_per_execution']} API requests per card execution; "
         f"{summary['retries']} retries"
     )
-    for result in failures:
-        print(f"  item {result.index} failed: {result.error}")
+    for failure in failures:
+        print(f"  item {failure.index} failed: {failure.error}")
     return summary
 
 

@@ -105,10 +105,7 @@ async def test_request_refuses_misuse_before_sending(
 async def test_floimg_log_sends_the_logger_to_stderr_without_the_key(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from floimg_async import _logging
-
     logger = logging.getLogger("floimg_async")
-    monkeypatch.setattr(_logging, "_handler", None)
     monkeypatch.setattr(logger, "handlers", [])
     monkeypatch.setattr(logger, "level", logging.NOTSET)
     monkeypatch.setenv("FLOIMG_LOG", "debug")

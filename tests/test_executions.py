@@ -6,11 +6,13 @@ import json
 from collections import deque
 from typing import Any
 
+import attrs
 import pytest
 from _support import API_KEY, BASE_URL, FakeSleep
 
 from floimg_async import (
     Execution,
+    ExecutionOutput,
     ExecutionStatus,
     FloImg,
     WaitTimeoutError,
@@ -87,8 +89,10 @@ async def test_an_already_finished_execution_costs_nothing(
     client: FloImg, transport: MockTransport
 ) -> None:
     done = Execution("exec_1", ExecutionStatus.COMPLETED)
-    assert await client.executions.wait(done) is done
+    finished = await client.executions.wait(done)
     assert transport.requests == []
+    # The same execution, as a CompletedExecution: no output from the server reads as empty.
+    assert finished == attrs.evolve(done, output=ExecutionOutput())
 
 
 @pytest.mark.parametrize("status", ["failed", "error", "cancelled"])

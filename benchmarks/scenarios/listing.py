@@ -12,6 +12,7 @@ import asyncio
 import gc
 import inspect
 import json
+import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -71,6 +72,11 @@ async def raw_model_items(
     from floimg_async import WorkflowSummary
 
     when = datetime.fromisoformat
+    if sys.version_info < (3, 11):  # 3.10's fromisoformat does not read a trailing "Z"
+
+        def when(text: str) -> datetime:
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
     async for d in raw_items(session, base_url, api_key, limit):
         yield WorkflowSummary(
             d["id"], d["name"], d["projectId"], when(d["createdAt"]), when(d["updatedAt"])

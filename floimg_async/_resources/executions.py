@@ -17,7 +17,7 @@ from .._errors import (
     WaitTimeoutError,
     WorkflowFailedError,
 )
-from .._models import Execution, ExecutionStatus
+from .._models import CompletedExecution, Execution, ExecutionStatus
 from .._request import Request, path, segment
 from .._retry import strategy_wait
 from ._base import Resource
@@ -76,7 +76,7 @@ class Executions(Resource):
         poll_interval: float = 1.0,
         max_poll_interval: float = 10.0,
         on_update: OnUpdate | None = None,
-    ) -> Execution:
+    ) -> CompletedExecution:
         """Poll until the execution ends; return it when it ``completed``.
 
         Polls back off from ``poll_interval`` to ``max_poll_interval`` seconds
@@ -135,7 +135,7 @@ class Executions(Resource):
             latest = current
         if latest.status is not ExecutionStatus.COMPLETED:
             raise failure_of(latest)
-        return latest
+        return CompletedExecution.of(latest)
 
 
 def _ended_by_deadline(error: FloImgError, deadline_at: float, now: float) -> bool:

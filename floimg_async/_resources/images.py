@@ -8,6 +8,7 @@ import unicodedata
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import overload
 from urllib.parse import unquote, urlsplit
 
 from .._convert import load_json
@@ -120,6 +121,24 @@ class Images(Resource):
             "DELETE", path("storage", "images", segment(image_id, "image_id")), what="images.delete"
         )
         return await self._sender.decoded(request, _deleted)
+
+    @overload
+    async def download(
+        self,
+        image: Image | ExecutionOutput | str,
+        dest: None = None,
+        *,
+        on_progress: Progress | None = None,
+    ) -> bytes: ...
+
+    @overload
+    async def download(
+        self,
+        image: Image | ExecutionOutput | str,
+        dest: str | os.PathLike[str],
+        *,
+        on_progress: Progress | None = None,
+    ) -> Path: ...
 
     async def download(
         self,

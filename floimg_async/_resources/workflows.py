@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Mapping
 from typing import Any
 
 import attrs
 
 from .._errors import WaitTimeoutError, WorkflowFailedError
-from .._models import Execution, ExecutionStatus, RunResult, Workflow, WorkflowSummary
+from .._models import (
+    CompletedExecution,
+    Execution,
+    ExecutionStatus,
+    RunFailed,
+    RunOutcome,
+    RunSucceeded,
+    Workflow,
+    WorkflowSummary,
+)
 from .._pagination import AsyncPager
 from .._request import (
     Request,
@@ -18,7 +27,7 @@ from .._request import (
     segment,
 )
 from ._base import Resource
-from .executions import Executions, failure_of
+from .executions import Executions
 
 __all__ = ["ParameterSets", "Workflows"]
 
@@ -81,14 +90,20 @@ class Workflows(Resource):
         parameters: Mapping[str, Any] | None = None,
         *,
         idempotency_key: str | None = None,
-    ) -> Execution:
+    ) -> CompletedExecution:
         """Run a workflow in synchronous mode and return the finished execution.
 
         One request that lasts as long as the workflow. Raises
         :class:`WorkflowFailedError` when the workflow fails. Retries reuse one
         ``Idempotency-Key`` (pass your own to make re-runs after a crash safe).
+        A server that answers before the work is done is polled as
+        ``executions.wait`` does (bounded by the client's ``deadline``).
         """
-        return await self._start(workflow_id, parameters, False, idempotency_key, None)
+        execution = await self._start(workflow_id, parameters, False, idempotency_key, None)
+        if execution.status is ExecutionStatus.COMPLETED:
+            return CompletedExecution.of(execution)
+        # Not finished yet, or ended badly: wait() polls the one, raises for the other.
+        return await self._executions.wait(execution)
 
     async def submit(
         self,
@@ -107,7 +122,7 @@ class Workflows(Resource):
         *,
         timeout: float | None = None,
         idempotency_key: str | None = None,
-    ) -> Execution:
+    ) -> CompletedExecution:
         """``submit`` then ``executions.wait``: the completed execution, or an error.
 
         Raises :class:`WorkflowFailedError` or :class:`WaitTimeoutError` as
@@ -123,7 +138,7 @@ class Workflows(Resource):
         *,
         concurrency: int = 8,
         timeout: float | None = None,
-    ) -> AsyncIterator[RunResult]:
+    ) -> AsyncGenerator[RunOutcome, None]:
         """Run the workflow once per parameter set, ``concurrency`` at a time.
 
         Yields a :class:`RunResult` for each as it finishes (completion order;
@@ -133,6 +148,8 @@ class Workflows(Resource):
         synchronous execute) unless the server answers before the work is done,
         in which case it is polled. ``timeout`` bounds each set. Close the
         iterator (``contextlib.aclosing``) to cancel work still in flight.
+        Each result is a :class:`RunSucceeded` or a :class:`RunFailed`;
+        ``if result.ok:`` tells a type checker which.
         """
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
@@ -152,12 +169,12 @@ class Workflows(Resource):
         parameter_sets: ParameterSets,
         concurrency: int,
         timeout: float | None,
-    ) -> AsyncIterator[RunResult]:
+    ) -> AsyncGenerator[RunOutcome, None]:
         sets = _aiter(parameter_sets)
-        in_flight: set[asyncio.Task[RunResult]] = set()
+        in_flight: set[asyncio.Task[RunOutcome]] = set()
         # Each task reports itself here when done: O(1) per result, where
         # asyncio.wait() would re-arm a callback on every task in flight.
-        finished: asyncio.Queue[asyncio.Task[RunResult]] = asyncio.Queue()
+        finished: asyncio.Queue[asyncio.Task[RunOutcome]] = asyncio.Queue()
         index = 0
         exhausted = False
         try:
@@ -172,7 +189,7 @@ class Workflows(Resource):
                         # The caller's iterable failed: report it as a failed item and
                         # read no further (a broken iterator cannot be resumed).
                         exhausted = True
-                        yield RunResult(index, {}, None, exc)
+                        yield RunFailed(index, {}, None, exc)
                         break
                     task = asyncio.ensure_future(
                         self._run_one(workflow_id, index, parameters, timeout)
@@ -196,23 +213,24 @@ class Workflows(Resource):
 
     async def _run_one(
         self, workflow_id: str, index: int, parameters: Any, timeout: float | None
-    ) -> RunResult:
+    ) -> RunOutcome:
         execution: Execution | None = None
         try:
             checked = _check_parameters(parameters)
             loop = asyncio.get_running_loop()
             deadline_at = None if timeout is None else loop.time() + timeout
             execution = await self._start(workflow_id, checked, False, None, deadline_at)
-            if not execution.is_terminal:
+            if execution.status is ExecutionStatus.COMPLETED:
+                completed = CompletedExecution.of(execution)
+            else:
+                # Not finished yet (polled), or ended badly (wait() raises at once).
                 remaining = None if deadline_at is None else max(0.0, deadline_at - loop.time())
-                execution = await self._executions.wait(execution, timeout=remaining)
-            elif execution.status is not ExecutionStatus.COMPLETED:
-                raise failure_of(execution)
-            return RunResult(index, checked, execution, None)
+                completed = await self._executions.wait(execution, timeout=remaining)
+            return RunSucceeded(index, checked, completed, None)
         except (WorkflowFailedError, WaitTimeoutError) as exc:
-            return RunResult(index, _as_mapping(parameters), exc.execution or execution, exc)
+            return RunFailed(index, _as_mapping(parameters), exc.execution or execution, exc)
         except Exception as exc:  # every failure is yielded, whatever it is
-            return RunResult(index, _as_mapping(parameters), execution, exc)
+            return RunFailed(index, _as_mapping(parameters), execution, exc)
 
     async def _start(
         self,

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
         ("web_handler.py", "200 {'url': 'http://127.0.0.1:"),
         ("bulk_generate.py", "96 completed, 4 failed"),
         ("stream_listing.py", "more: False"),
+        ("sync_script.py", "7 completed, 1 failed"),
     ],
 )
 def test_example_runs(script: str, expect: str) -> None:
