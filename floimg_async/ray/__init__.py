@@ -17,8 +17,17 @@ own actor, refilled from the server's ``X-RateLimit-*`` headers and 429s); a
 failure is an output row, never an exception. See ``docs/scaling.md``.
 """
 
-from ._budget import BudgetActor, Pacer
-from ._generate import OUTPUT_SCHEMA, FloImgGenerator, generate, idempotency_key, make_budget
+try:
+    from ._budget import BudgetActor, Pacer
+    from ._generate import OUTPUT_SCHEMA, FloImgGenerator, generate, idempotency_key, make_budget
+except ImportError as exc:
+    if (exc.name or "").split(".")[0] not in ("ray", "pyarrow"):
+        raise
+    raise ImportError(
+        f"floimg_async.ray needs the ray extra ({exc.name} is missing): "
+        "pip install 'floimg-async[ray]'",
+        name=exc.name,
+    ) from exc
 
 __all__ = [
     "OUTPUT_SCHEMA",

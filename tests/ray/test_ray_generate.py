@@ -17,6 +17,9 @@ from typing import Any
 import pytest
 from _bulk_support import EmulatorProcess
 
+pytest.importorskip("ray", reason="the ray extra is not installed")
+pytest.importorskip("pyarrow", reason="the ray extra is not installed")
+
 from floimg_async.ray import generate, idempotency_key, make_budget
 
 # Ray warns about its own deprecated settings from inside Ray; not ours to fix.

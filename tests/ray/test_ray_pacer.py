@@ -6,6 +6,9 @@ import itertools
 
 import pytest
 
+pytest.importorskip("ray", reason="the ray extra is not installed")
+pytest.importorskip("pyarrow", reason="the ray extra is not installed")
+
 from floimg_async.ray._budget import Pacer
 
 
