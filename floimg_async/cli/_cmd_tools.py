@@ -19,6 +19,7 @@ import click
 
 from ._command import FloimgCommand, StandaloneCommand
 from ._context import Settings, pass_settings, run_async, setup_logging
+from ._output import keep_secret
 
 __all__ = ["EMULATOR_DEFAULTS", "demo", "emulator"]
 
@@ -252,6 +253,7 @@ def demo(settings: Settings, out: Path, cards: int, concurrency: int) -> None:
         raise click.ClickException(f"the demo is not available: {exc}") from None
     base_url = settings.base_url if settings.base_url_given else None
     api_key = settings.api_key if base_url else None
+    keep_secret(api_key)
     setup_logging(settings.verbose, api_key)
 
     async def go() -> dict[str, float]:

@@ -23,10 +23,13 @@ import click
 from .._convert import to_camel
 
 __all__ = [
+    "REDACTED",
     "TableWriter",
     "emit_json",
+    "forget_secrets",
     "human_time",
     "json_text",
+    "keep_secret",
     "safe_lines",
     "safe_text",
     "show_object",
@@ -46,6 +49,31 @@ _UNSAFE_TEXT = re.compile(rf"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff
 _UNSAFE_JSON = re.compile(rf"[\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
 
 
+REDACTED = "[redacted]"
+# The API key of this run (see keep_secret). The SDK scrubs it from what it raises, but
+# a server can put it anywhere (an echoed Authorization header as X-Request-Id, a name,
+# an id): every line the CLI prints passes safe_text or json_text, which blank it out.
+_SECRETS: list[str] = []
+
+
+def keep_secret(secret: str | None) -> None:
+    """Never print ``secret`` (the API key): from now on it shows as ``[redacted]``."""
+    if secret and secret not in _SECRETS:
+        _SECRETS.append(secret)
+        _SECRETS.sort(key=len, reverse=True)  # a key inside another key: the longer first
+
+
+def forget_secrets() -> None:
+    """Forget every secret given to :func:`keep_secret` (a new run of ``floimg``)."""
+    _SECRETS.clear()
+
+
+def _redact(text: str) -> str:
+    for secret in _SECRETS:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
 def _visible_escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
@@ -57,8 +85,9 @@ def safe_text(text: str) -> str:
     Everything the CLI prints as text that may hold a server's words goes through
     this, so a name can never move the cursor, colour the screen, open a link
     (OSC 8) or reorder a line. Rich markup is never parsed from such text either.
+    The API key (see :func:`keep_secret`) shows as ``[redacted]``.
     """
-    return _UNSAFE_TEXT.sub(_visible_escape, text)
+    return _UNSAFE_TEXT.sub(_visible_escape, _redact(text))
 
 
 def safe_lines(text: str) -> str:
@@ -70,10 +99,24 @@ def json_text(value: Any) -> str:
     """One line of JSON for ``value`` (see :func:`to_jsonable`), safe to print to a terminal.
 
     Non-ASCII text stays readable; controls, bidi overrides and lone surrogates
-    are ``\\uXXXX`` escapes, so ``json.loads`` gives back the original strings.
+    are ``\\uXXXX`` escapes, so ``json.loads`` gives back the original strings. The
+    API key (see :func:`keep_secret`) is ``[redacted]`` wherever a server put it.
     """
-    text = json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(_redact_data(to_jsonable(value)), ensure_ascii=False, separators=(",", ":"))
     return _UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _redact_data(data: Any) -> Any:
+    """``data`` (plain JSON data) with the API key blanked out of every key and string."""
+    if not _SECRETS:
+        return data
+    if isinstance(data, str):
+        return _redact(data)
+    if isinstance(data, dict):
+        return {_redact(key): _redact_data(item) for key, item in data.items()}
+    if isinstance(data, list):
+        return [_redact_data(item) for item in data]
+    return data
 
 
 def to_jsonable(value: Any, *, when: Callable[[datetime], str] | None = None) -> Any:
