@@ -80,7 +80,7 @@ class Floimg:
     def __init__(self, env: dict[str, str | None]) -> None:
         self.env = env
 
-    def __call__(self, *args: str, input: str | None = None, **env: str | None) -> Outcome:
+    def __call__(self, *args: str, input: str | bytes | None = None, **env: str | None) -> Outcome:
         runner = CliRunner()
         with runner.isolation(input=input, env={**self.env, **env}) as (out, err, _):
             code = run(list(args))
