@@ -7,6 +7,7 @@ import click
 from ._command import FloimgGroup
 from ._context import Settings, pass_settings, run_async
 from ._execution import ExecutionWatch, show_execution
+from ._options import FiniteFloatRange
 from ._progress import Transfers, wait_display
 
 __all__ = ["executions"]
@@ -35,13 +36,13 @@ def get_execution(settings: Settings, execution_id: str) -> None:
 @click.argument("execution_id")
 @click.option(
     "--wait-timeout",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     metavar="SECONDS",
     help="Give up after this many seconds.",
 )
 @click.option(
     "--poll-interval",
-    type=click.FloatRange(min=0.01),
+    type=FiniteFloatRange(min=0.01),
     metavar="SECONDS",
     default=1.0,
     show_default=True,
@@ -49,7 +50,7 @@ def get_execution(settings: Settings, execution_id: str) -> None:
 )
 @click.option(
     "--max-poll-interval",
-    type=click.FloatRange(min=0.01),
+    type=FiniteFloatRange(min=0.01),
     metavar="SECONDS",
     default=10.0,
     show_default=True,

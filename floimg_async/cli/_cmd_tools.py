@@ -19,6 +19,7 @@ import click
 
 from ._command import FloimgCommand, StandaloneCommand
 from ._context import Settings, pass_settings, run_async, setup_logging
+from ._options import FiniteFloatRange
 from ._output import keep_secret
 
 __all__ = ["EMULATOR_DEFAULTS", "demo", "emulator"]
@@ -115,13 +116,13 @@ def _fault_kinds(
 )
 @click.option(
     "--latency",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(0, 3600),
     metavar="SECONDS",
     help=f"Delay added before every API answer [default: {EMULATOR_DEFAULTS['latency']:g}].",
 )
 @click.option(
     "--execution-time",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(0, 3600),
     metavar="SECONDS",
     help=f"Least time an execution takes [default: {EMULATOR_DEFAULTS['execution_time']:g}].",
 )
@@ -139,7 +140,7 @@ def _fault_kinds(
 )
 @click.option(
     "--fault-rate",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     metavar="SHARE",
     help=f"Share of API requests that fail, 0 to 1 [default: {EMULATOR_DEFAULTS['fault_rate']:g}].",
 )
