@@ -7,6 +7,7 @@ import click
 from ._command import FloimgGroup
 from ._context import Settings, pass_settings, run_async
 from ._execution import ExecutionWatch, show_execution
+from ._files import check_destination
 from ._options import FiniteFloatRange
 from ._progress import Transfers, wait_display
 
@@ -78,6 +79,8 @@ def wait_execution(
     If the wait is interrupted (Ctrl-C), times out or fails, the command that
     picks it up again is printed. Waiting on a finished execution returns at once.
     """
+    if download is not None:
+        check_destination(download)
     watch = ExecutionWatch(settings, download=download)
     watch.execution_id = execution_id
 

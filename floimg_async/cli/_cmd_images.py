@@ -10,7 +10,7 @@ from .. import Image, ResponseDecodeError
 from ._command import FloimgGroup
 from ._context import Settings, pass_settings, run_async
 from ._failures import NotDeletedError, Outcomes
-from ._files import download_target
+from ._files import check_destination, download_target
 from ._options import listing_options, print_listing
 from ._output import emit_json, safe_text, show_object
 from ._progress import Transfers
@@ -181,6 +181,7 @@ def download(settings: Settings, images_or_urls: tuple[str, ...], dest: str) -> 
     Every image is tried; one that fails does not stop the rest.
     """
     many = len(images_or_urls) > 1
+    check_destination(dest, folder=many)  # one destination for all: fail before any request
     outcomes = Outcomes(settings, "downloads")
 
     async def go() -> None:

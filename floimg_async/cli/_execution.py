@@ -131,13 +131,14 @@ class ExecutionWatch:
             data["resumeCommand"] = command
             emit_json(data)
             return
-        last = f" (last status: {self.execution.status.value})" if self.execution else ""
-        click.echo(
-            safe_text(
-                f"execution {self.execution_id} may still be running{last}; pick it up with:"
-            ),
-            err=True,
-        )
+        if self.execution is not None and self.execution.is_terminal:
+            # it finished; what failed came after (saving its output, say)
+            status = self.execution.status.value
+            line = f"execution {self.execution_id} finished ({status}); get it again with:"
+        else:
+            last = f" (last status: {self.execution.status.value})" if self.execution else ""
+            line = f"execution {self.execution_id} may still be running{last}; pick it up with:"
+        click.echo(safe_text(line), err=True)
         click.echo(safe_text(f"  {command}"), err=True)
 
     def _failed(self) -> None:
