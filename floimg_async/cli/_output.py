@@ -8,6 +8,7 @@ with a ``Z``.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import re
@@ -35,6 +36,7 @@ __all__ = [
     "show_object",
     "stdout_is_terminal",
     "to_jsonable",
+    "tolerate_any_encoding",
 ]
 
 # Characters a terminal may act on instead of showing: C0 and C1 controls (ESC starts
@@ -164,8 +166,41 @@ def iso(moment: datetime) -> str:
 
 
 def emit_json(value: Any) -> None:
-    """Print one JSON object on one line and flush, so consumers see it at once."""
-    click.echo(json_text(value))
+    """Print one JSON object on one line and flush, so consumers see it at once.
+
+    On a stdout that cannot encode every character (a non-UTF-8 locale or
+    ``PYTHONIOENCODING``), the line is pure ASCII JSON instead: still valid, still
+    decoding to the server's exact strings.
+    """
+    text = json_text(value)
+    if not _encodable_on(sys.stdout, text):
+        text = _UNSAFE_JSON.sub(
+            lambda m: f"\\u{ord(m.group()):04x}",
+            json.dumps(_redact_data(to_jsonable(value)), ensure_ascii=True, separators=(",", ":")),
+        )
+    click.echo(text)
+
+
+def _encodable_on(stream: Any, text: str) -> bool:
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def tolerate_any_encoding() -> None:
+    """Make stdout and stderr show a character their encoding lacks as an escape (``\\xe9``).
+
+    Under a non-UTF-8 locale (or ``PYTHONIOENCODING=latin-1``) a server's name in
+    another script raised ``UnicodeEncodeError`` halfway through a listing.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # a closed or odd stream
+                reconfigure(errors="backslashreplace")
 
 
 def stdout_is_terminal() -> bool:

@@ -77,16 +77,19 @@ class Outcome:
 class Floimg:
     """Run ``floimg`` in-process (through ``run``, so exit statuses are the real ones)."""
 
-    def __init__(self, env: dict[str, str | None]) -> None:
+    def __init__(self, env: dict[str, str | None], *, charset: str = "utf-8") -> None:
         self.env = env
+        self.charset = charset  # the encoding of the captured stdout and stderr
 
     def __call__(self, *args: str, input: str | bytes | None = None, **env: str | None) -> Outcome:
-        runner = CliRunner()
+        runner = CliRunner(charset=self.charset)
         with runner.isolation(input=input, env={**self.env, **env}) as (out, err, _):
             code = run(list(args))
             sys.stdout.flush()
             sys.stderr.flush()
-            return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
+            return Outcome(
+                code, out.getvalue().decode(self.charset), err.getvalue().decode(self.charset)
+            )
 
 
 class ScriptedServer:
