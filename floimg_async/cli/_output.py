@@ -70,6 +70,12 @@ def forget_secrets() -> None:
     _SECRETS.clear()
 
 
+# The password of a URL's userinfo (scheme://user:PASSWORD@host): text output (error
+# lines and -v logs included) shows it as ***, the user name kept so the URL is still
+# recognisable. JSON keeps URLs exact: a program reading it may need them.
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/?#@:]*:)[^\s/?#@]*@")
+
+
 def _redact(text: str) -> str:
     for secret in _SECRETS:
         text = text.replace(secret, REDACTED)
@@ -87,9 +93,10 @@ def safe_text(text: str) -> str:
     Everything the CLI prints as text that may hold a server's words goes through
     this, so a name can never move the cursor, colour the screen, open a link
     (OSC 8) or reorder a line. Rich markup is never parsed from such text either.
-    The API key (see :func:`keep_secret`) shows as ``[redacted]``.
+    The API key (see :func:`keep_secret`) shows as ``[redacted]``, and the password
+    of a URL (``https://user:PASSWORD@host``) as ``***``.
     """
-    return _UNSAFE_TEXT.sub(_visible_escape, _redact(text))
+    return _UNSAFE_TEXT.sub(_visible_escape, _URL_PASSWORD.sub(r"\1***@", _redact(text)))
 
 
 def safe_lines(text: str) -> str:
