@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -199,18 +201,35 @@ def _until_signal(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(signum)
 
 
+def _announce(stream: Any, *lines: str) -> None:
+    """Print ``lines``; a reader that has gone (``| head -1``) ends the reading, not the
+    emulator, which keeps serving (stream then pointed at /dev/null)."""
+    try:
+        for line in lines:
+            click.echo(line, file=stream)
+            stream.flush()
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+
+
 async def _serve(server: Any) -> None:
     """Start ``server``, print where it is, and stop it on SIGINT or SIGTERM."""
     stop = asyncio.Event()
     with _until_signal(stop):
         await server.start()
         try:
-            click.echo(f"FLOIMG_BASE_URL={server.base_url}")
-            click.echo(f"FLOIMG_API_KEY={server.api_key}")
-            click.echo(f"FLOIMG_EMULATOR_ORIGIN={server.origin}")
-            click.echo(
+            _announce(
+                sys.stdout,
+                f"FLOIMG_BASE_URL={server.base_url}",
+                f"FLOIMG_API_KEY={server.api_key}",
+                f"FLOIMG_EMULATOR_ORIGIN={server.origin}",
+            )
+            _announce(
+                sys.stderr,
                 f"FloImg emulator on {server.base_url} (data in {server.data_dir}); Ctrl+C to stop",
-                err=True,
             )
             await stop.wait()
         finally:
