@@ -184,6 +184,8 @@ def download(settings: Settings, images_or_urls: tuple[str, ...], dest: str) -> 
     check_destination(dest, folder=many)  # one destination for all: fail before any request
     outcomes = Outcomes(settings, "downloads")
 
+    written: dict[Path, tuple[str, str]] = {}  # file → (item, URL) saved there by this run
+
     async def go() -> None:
         transfers = Transfers()
         async with settings.client(trace_configs=[transfers.trace_config]) as client:
@@ -194,6 +196,16 @@ def download(settings: Settings, images_or_urls: tuple[str, ...], dest: str) -> 
                     if not url:
                         raise ResponseDecodeError(f"the API gave image {ref!r} no URL", status=200)
                     target = download_target(dest, url, folder=many)
+                    earlier = written.get(target)
+                    if earlier is not None and earlier[1] != url:
+                        # Two images, one file name: the second would silently replace the
+                        # first, and both would be reported as saved there.
+                        raise FileExistsError(
+                            f"{str(target)!r} already holds {earlier[0]!r} from this command "
+                            "(another image with the same file name); download it separately "
+                            "to another path"
+                        )
+                    written[target] = (ref, url)
                     async with transfers.download(ref, target):
                         saved = await client.images.download(source, target)
                 except Exception as exc:
