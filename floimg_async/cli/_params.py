@@ -206,6 +206,10 @@ def _load_file(params_file: str | None) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     if params_file is not None:
         name = "stdin" if params_file == "-" else repr(params_file)
+        if params_file == "-" and sys.stdin is None:  # started with stdin closed (<&-)
+            raise click.BadParameter(
+                "stdin is closed; pipe the JSON in or name a file", param_hint="'--params-file'"
+            )
         try:
             data = sys.stdin.buffer.read() if params_file == "-" else Path(params_file).read_bytes()
         except OSError as exc:
@@ -220,6 +224,11 @@ def _load_file(params_file: str | None) -> dict[str, Any]:
                 f"{name} is not UTF-8 text (byte {exc.start}); save it as UTF-8",
                 param_hint="'--params-file'",
             ) from None
+        if not text.strip():
+            raise click.BadParameter(
+                f"{name} is empty; it must hold a JSON object of parameters",
+                param_hint="'--params-file'",
+            )
         try:
             loaded = strict_json(text)
         except ValueError as exc:

@@ -12,6 +12,9 @@ included) must still run.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -151,3 +154,23 @@ def test_cli_a_params_file_with_a_byte_order_mark_runs(
         input=data if how == "stdin" else None,
     )  # fmt: skip
     assert result.code == 0, result.stderr
+
+
+@pytest.mark.parametrize("stdin", ["closed", "empty", "blank"])
+def test_cli_params_from_a_closed_or_empty_stdin_are_usage_errors(stdin: str) -> None:
+    """Through the real process: ``--params-file -`` with stdin closed (``<&-``) was an
+    ``internal_error`` AttributeError; an empty one a JSON parse error at column 1."""
+    env = {**os.environ, "FLOIMG_API_KEY": "fsk_test_x", "FLOIMG_BASE_URL": "http://127.0.0.1:1/v1"}
+    command = [sys.executable, "-m", "floimg_async.cli", "workflows", "execute", "wf_1"]
+    result = subprocess.run(
+        [*command, "--params-file", "-"],
+        env=env,
+        input=None if stdin == "closed" else (b"" if stdin == "empty" else b"  \n"),
+        stdin=None if stdin != "closed" else subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
+        preexec_fn=(lambda: os.close(0)) if stdin == "closed" else None,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(b"error: usage:"), result.stderr
+    assert (b"closed" if stdin == "closed" else b"empty") in result.stderr
