@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from ._config import DEFAULT_MAX_UPLOAD_BYTES, FAULT_KINDS, SCOPES, KeySpec
 from ._emulator import Emulator
@@ -73,6 +76,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def announce(stream: TextIO | None, *lines: str) -> None:
+    """Print ``lines`` to ``stream`` and flush; if its reader has gone, keep quiet and serve on.
+
+    A script may read the first line (``… | head -1``) and close the pipe: that ends
+    the reading, not the emulator, which has started and keeps serving. The stream
+    is pointed at /dev/null so nothing later (Python's final flush) complains.
+    """
+    if stream is None:  # started with the stream closed
+        return
+    try:
+        for line in lines:
+            print(line, file=stream, flush=True)
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+
+
 async def serve(emulator: Emulator) -> None:
     """Start ``emulator``, print where it is, and stop it on SIGINT or SIGTERM."""
     stop = asyncio.Event()
@@ -82,14 +104,16 @@ async def serve(emulator: Emulator) -> None:
     try:
         await emulator.start()
         try:
-            print(f"FLOIMG_BASE_URL={emulator.base_url}", flush=True)
-            print(f"FLOIMG_API_KEY={emulator.api_key}", flush=True)
-            print(f"FLOIMG_EMULATOR_ORIGIN={emulator.origin}", flush=True)
-            print(
+            announce(
+                sys.stdout,
+                f"FLOIMG_BASE_URL={emulator.base_url}",
+                f"FLOIMG_API_KEY={emulator.api_key}",
+                f"FLOIMG_EMULATOR_ORIGIN={emulator.origin}",
+            )
+            announce(
+                sys.stderr,
                 f"FloImg emulator on {emulator.base_url} (data in {emulator.data_dir}); "
                 "Ctrl+C to stop",
-                file=sys.stderr,
-                flush=True,
             )
             await stop.wait()
         finally:

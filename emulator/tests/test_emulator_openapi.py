@@ -103,3 +103,46 @@ def test_the_emulator_keeps_to_the_description(case: Any, emulator: EmulatorThre
         excluded.append(positive_data_acceptance)
     checks = [check for check in CHECKS if check not in excluded]
     case.validate_response(response, checks=checks, headers=headers)
+
+
+#: Sequences of calls that follow the description's links (execute → get the execution,
+#: upload → get or delete the image, create a project → list its images and workflows).
+STATEFUL_EXAMPLES = 25
+
+
+def test_the_description_links_real_operations() -> None:
+    machine = schema.as_state_machine()
+    assert machine.bundles, "docs/openapi.yaml declares no links between operations"
+
+
+def _checks_for(case: Any, response: Any) -> list[Any]:
+    excluded = []
+    if response.status_code == 500 and case.path == "/workflows/execute":
+        assert response.json()["error"]["code"] == "workflow_failed"
+        excluded.append(not_a_server_error)
+    if rejected_for_state(case, response):
+        excluded.append(positive_data_acceptance)
+    return [check for check in CHECKS if check not in excluded]
+
+
+def test_the_emulator_keeps_to_the_description_across_links(emulator: EmulatorThread) -> None:
+    headers = {"Authorization": f"Bearer {emulator.api_key}"}
+
+    class Links(schema.as_state_machine()):
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"base_url": emulator.base_url, "headers": headers}
+
+        def validate_response(
+            self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            case.validate_response(response, checks=_checks_for(case, response), headers=headers)
+
+    Links.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
+    )

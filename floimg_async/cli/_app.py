@@ -37,7 +37,7 @@ from ._failures import (
     describe,
     print_error,
 )
-from ._output import safe_lines
+from ._output import forget_secrets, safe_lines, tolerate_any_encoding
 
 __all__ = [
     "EXIT_API",
@@ -97,6 +97,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         return shell_complete(cli, {}, "floimg", COMPLETE_VAR, os.environ[COMPLETE_VAR])
     verbose = False
     settings = Settings()
+    forget_secrets()  # a run in the same process (tests) has its own key
+    tolerate_any_encoding()
+    if sys.stdout is None:  # started with stdout closed (>&-): results would vanish
+        print_error("usage", "stdout is closed; redirect it to a file or /dev/null instead")
+        return EXIT_USAGE
     try:
         with cli.make_context(
             "floimg", list(sys.argv[1:] if argv is None else argv), obj=settings

@@ -7,6 +7,8 @@ import click
 from ._command import FloimgGroup
 from ._context import Settings, pass_settings, run_async
 from ._execution import ExecutionWatch, show_execution
+from ._files import check_destination
+from ._options import FiniteFloatRange
 from ._progress import Transfers, wait_display
 
 __all__ = ["executions"]
@@ -35,13 +37,13 @@ def get_execution(settings: Settings, execution_id: str) -> None:
 @click.argument("execution_id")
 @click.option(
     "--wait-timeout",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     metavar="SECONDS",
     help="Give up after this many seconds.",
 )
 @click.option(
     "--poll-interval",
-    type=click.FloatRange(min=0.01),
+    type=FiniteFloatRange(min=0.01),
     metavar="SECONDS",
     default=1.0,
     show_default=True,
@@ -49,7 +51,7 @@ def get_execution(settings: Settings, execution_id: str) -> None:
 )
 @click.option(
     "--max-poll-interval",
-    type=click.FloatRange(min=0.01),
+    type=FiniteFloatRange(min=0.01),
     metavar="SECONDS",
     default=10.0,
     show_default=True,
@@ -77,6 +79,8 @@ def wait_execution(
     If the wait is interrupted (Ctrl-C), times out or fails, the command that
     picks it up again is printed. Waiting on a finished execution returns at once.
     """
+    if download is not None:
+        check_destination(download)
     watch = ExecutionWatch(settings, download=download)
     watch.execution_id = execution_id
 

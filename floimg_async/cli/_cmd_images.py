@@ -10,7 +10,7 @@ from .. import Image, ResponseDecodeError
 from ._command import FloimgGroup
 from ._context import Settings, pass_settings, run_async
 from ._failures import NotDeletedError, Outcomes
-from ._files import download_target
+from ._files import check_destination, download_target
 from ._options import listing_options, print_listing
 from ._output import emit_json, safe_text, show_object
 from ._progress import Transfers
@@ -181,7 +181,10 @@ def download(settings: Settings, images_or_urls: tuple[str, ...], dest: str) -> 
     Every image is tried; one that fails does not stop the rest.
     """
     many = len(images_or_urls) > 1
+    check_destination(dest, folder=many)  # one destination for all: fail before any request
     outcomes = Outcomes(settings, "downloads")
+
+    written: dict[Path, tuple[str, str]] = {}  # file → (item, URL) saved there by this run
 
     async def go() -> None:
         transfers = Transfers()
@@ -193,6 +196,16 @@ def download(settings: Settings, images_or_urls: tuple[str, ...], dest: str) -> 
                     if not url:
                         raise ResponseDecodeError(f"the API gave image {ref!r} no URL", status=200)
                     target = download_target(dest, url, folder=many)
+                    earlier = written.get(target)
+                    if earlier is not None and earlier[1] != url:
+                        # Two images, one file name: the second would silently replace the
+                        # first, and both would be reported as saved there.
+                        raise FileExistsError(
+                            f"{str(target)!r} already holds {earlier[0]!r} from this command "
+                            "(another image with the same file name); download it separately "
+                            "to another path"
+                        )
+                    written[target] = (ref, url)
                     async with transfers.download(ref, target):
                         saved = await client.images.download(source, target)
                 except Exception as exc:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +21,8 @@ import click
 
 from ._command import FloimgCommand, StandaloneCommand
 from ._context import Settings, pass_settings, run_async, setup_logging
+from ._options import FiniteFloatRange
+from ._output import keep_secret
 
 __all__ = ["EMULATOR_DEFAULTS", "demo", "emulator"]
 
@@ -114,13 +118,13 @@ def _fault_kinds(
 )
 @click.option(
     "--latency",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(0, 3600),
     metavar="SECONDS",
     help=f"Delay added before every API answer [default: {EMULATOR_DEFAULTS['latency']:g}].",
 )
 @click.option(
     "--execution-time",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(0, 3600),
     metavar="SECONDS",
     help=f"Least time an execution takes [default: {EMULATOR_DEFAULTS['execution_time']:g}].",
 )
@@ -138,7 +142,7 @@ def _fault_kinds(
 )
 @click.option(
     "--fault-rate",
-    type=click.FloatRange(0, 1),
+    type=FiniteFloatRange(0, 1),
     metavar="SHARE",
     help=f"Share of API requests that fail, 0 to 1 [default: {EMULATOR_DEFAULTS['fault_rate']:g}].",
 )
@@ -197,18 +201,35 @@ def _until_signal(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(signum)
 
 
+def _announce(stream: Any, *lines: str) -> None:
+    """Print ``lines``; a reader that has gone (``| head -1``) ends the reading, not the
+    emulator, which keeps serving (stream then pointed at /dev/null)."""
+    try:
+        for line in lines:
+            click.echo(line, file=stream)
+            stream.flush()
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+
+
 async def _serve(server: Any) -> None:
     """Start ``server``, print where it is, and stop it on SIGINT or SIGTERM."""
     stop = asyncio.Event()
     with _until_signal(stop):
         await server.start()
         try:
-            click.echo(f"FLOIMG_BASE_URL={server.base_url}")
-            click.echo(f"FLOIMG_API_KEY={server.api_key}")
-            click.echo(f"FLOIMG_EMULATOR_ORIGIN={server.origin}")
-            click.echo(
+            _announce(
+                sys.stdout,
+                f"FLOIMG_BASE_URL={server.base_url}",
+                f"FLOIMG_API_KEY={server.api_key}",
+                f"FLOIMG_EMULATOR_ORIGIN={server.origin}",
+            )
+            _announce(
+                sys.stderr,
                 f"FloImg emulator on {server.base_url} (data in {server.data_dir}); Ctrl+C to stop",
-                err=True,
             )
             await stop.wait()
         finally:
@@ -252,6 +273,7 @@ def demo(settings: Settings, out: Path, cards: int, concurrency: int) -> None:
         raise click.ClickException(f"the demo is not available: {exc}") from None
     base_url = settings.base_url if settings.base_url_given else None
     api_key = settings.api_key if base_url else None
+    keep_secret(api_key)
     setup_logging(settings.verbose, api_key)
 
     async def go() -> dict[str, float]:

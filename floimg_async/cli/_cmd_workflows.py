@@ -11,7 +11,8 @@ from .. import FloImg
 from ._command import FloimgGroup
 from ._context import Settings, pass_settings, run_async
 from ._execution import ExecutionWatch, show_execution
-from ._options import listing_options, params_options, print_listing
+from ._files import check_destination
+from ._options import FiniteFloatRange, listing_options, params_options, print_listing
 from ._output import TableWriter, emit_json, json_text, show_object, to_jsonable
 from ._params import ParsedParameters, parse_parameters
 from ._progress import Transfers, wait_display
@@ -121,6 +122,8 @@ def execute(
     re-run it with is printed, so the workflow still runs at most once.
     """
     parsed = parse_parameters(params, params_file)
+    if download is not None:
+        check_destination(download)  # before the paid work, not after it
     key = idempotency_key or uuid.uuid4().hex
     watch = ExecutionWatch(settings, download=download, idempotency_key=key)
 
@@ -144,13 +147,13 @@ def execute(
 )
 @click.option(
     "--wait-timeout",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     metavar="SECONDS",
     help="Give up waiting after this many seconds.",
 )
 @click.option(
     "--poll-interval",
-    type=click.FloatRange(min=0.01),
+    type=FiniteFloatRange(min=0.01),
     metavar="SECONDS",
     default=1.0,
     show_default=True,
@@ -176,6 +179,8 @@ def run(
     the command that picks it up are printed: floimg executions wait ID.
     """
     parsed = parse_parameters(params, params_file)
+    if download is not None:
+        check_destination(download)  # before the paid work, not after it
     key = idempotency_key or uuid.uuid4().hex
     watch = ExecutionWatch(settings, download=download, idempotency_key=key)
 

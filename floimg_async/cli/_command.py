@@ -18,6 +18,7 @@ import click
 from click.core import ParameterSource
 
 from ._context import GlobalOption, Settings
+from ._options import FiniteFloatRange
 
 __all__ = ["FloimgCommand", "FloimgGroup", "StandaloneCommand", "global_params"]
 
@@ -79,7 +80,7 @@ def global_params(*, root: bool) -> list[click.Parameter]:
         option(
             "--timeout",
             apply=lambda s, v: setattr(s, "timeout", v),
-            type=click.FloatRange(min=0, min_open=True),
+            type=FiniteFloatRange(min=0, min_open=True),
             default=60.0,
             metavar="SECONDS",
             help="Seconds for one HTTP attempt [default: 60].",

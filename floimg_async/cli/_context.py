@@ -17,7 +17,7 @@ import attrs
 import click
 
 from .. import FloImg
-from ._output import safe_lines
+from ._output import keep_secret, safe_lines
 
 __all__ = [
     "ConfigError",
@@ -61,13 +61,15 @@ class Settings:
         """A client built from the options (raises :class:`ConfigError` without an API key).
 
         With ``-v`` (given anywhere on the line) the first client also turns on
-        request logging, with the final API key redacted.
+        request logging, with the final API key redacted. From then on the key is
+        blanked out of everything the command prints, wherever a server put it.
         """
         if not self.api_key:
             raise ConfigError(
                 "no API key: pass --api-key or set FLOIMG_API_KEY "
                 "(for a local emulator: floimg emulator prints one)"
             )
+        keep_secret(self.api_key)
         if self.verbose and not self.logging_on:
             self.logging_on = True
             setup_logging(True, self.api_key)

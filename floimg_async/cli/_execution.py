@@ -17,7 +17,14 @@ from typing import Any
 
 import click
 
-from .. import APIConnectionError, Execution, FloImg, WaitTimeoutError, WorkflowFailedError
+from .. import (
+    APIConnectionError,
+    APIError,
+    Execution,
+    FloImg,
+    WaitTimeoutError,
+    WorkflowFailedError,
+)
 from ._context import Interrupted, Settings, run_async
 from ._files import download_target
 from ._output import emit_json, safe_text, show_object, to_jsonable
@@ -116,6 +123,17 @@ class ExecutionWatch:
         ``None`` for an interruption)."""
         if isinstance(exc, WorkflowFailedError | WaitTimeoutError) and exc.execution is not None:
             self.seen(exc.execution)
+        if isinstance(exc, ValueError | TypeError):
+            return  # the command was misused (an empty id, say): nothing ran, nothing to resume
+        if (
+            self.execution is None
+            and isinstance(exc, APIError)
+            and 400 <= exc.status < 500
+            and exc.status != 429
+        ):
+            # The API refused before any state of the execution was seen (no such id, a
+            # bad key): running the same command again cannot pick anything up.
+            return
         if self.execution_id is None:
             if exc is None or isinstance(exc, APIConnectionError):
                 self._no_id_yet()  # the submission's fate is unknown
@@ -131,13 +149,14 @@ class ExecutionWatch:
             data["resumeCommand"] = command
             emit_json(data)
             return
-        last = f" (last status: {self.execution.status.value})" if self.execution else ""
-        click.echo(
-            safe_text(
-                f"execution {self.execution_id} may still be running{last}; pick it up with:"
-            ),
-            err=True,
-        )
+        if self.execution is not None and self.execution.is_terminal:
+            # it finished; what failed came after (saving its output, say)
+            status = self.execution.status.value
+            line = f"execution {self.execution_id} finished ({status}); get it again with:"
+        else:
+            last = f" (last status: {self.execution.status.value})" if self.execution else ""
+            line = f"execution {self.execution_id} may still be running{last}; pick it up with:"
+        click.echo(safe_text(line), err=True)
         click.echo(safe_text(f"  {command}"), err=True)
 
     def _failed(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -10,10 +11,30 @@ import click
 from .. import AsyncPager
 from ._output import TableWriter, emit_json
 
-__all__ = ["listing_options", "params_options", "print_listing"]
+__all__ = ["FiniteFloatRange", "listing_options", "params_options", "print_listing"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A ``click.FloatRange`` that also refuses ``nan``, ``inf`` and ``-inf``.
+
+    ``float()`` reads all three and a range check lets ``nan`` (every comparison is
+    false) and ``inf`` (no upper bound) through: a ``--poll-interval inf`` would
+    never poll again, a ``--wait-timeout nan`` fail only after the paid work was
+    submitted. Every option counted in seconds (or a share) uses this type, so such
+    a value is a usage error before anything is sent.
+    """
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Read ``value`` as a float in range; fail for anything that is not a finite number."""
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)
 
 
 def listing_options(func: F) -> F:

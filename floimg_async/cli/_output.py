@@ -8,6 +8,7 @@ with a ``Z``.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import re
@@ -23,15 +24,19 @@ import click
 from .._convert import to_camel
 
 __all__ = [
+    "REDACTED",
     "TableWriter",
     "emit_json",
+    "forget_secrets",
     "human_time",
     "json_text",
+    "keep_secret",
     "safe_lines",
     "safe_text",
     "show_object",
     "stdout_is_terminal",
     "to_jsonable",
+    "tolerate_any_encoding",
 ]
 
 # Characters a terminal may act on instead of showing: C0 and C1 controls (ESC starts
@@ -46,6 +51,37 @@ _UNSAFE_TEXT = re.compile(rf"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff
 _UNSAFE_JSON = re.compile(rf"[\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
 
 
+REDACTED = "[redacted]"
+# The API key of this run (see keep_secret). The SDK scrubs it from what it raises, but
+# a server can put it anywhere (an echoed Authorization header as X-Request-Id, a name,
+# an id): every line the CLI prints passes safe_text or json_text, which blank it out.
+_SECRETS: list[str] = []
+
+
+def keep_secret(secret: str | None) -> None:
+    """Never print ``secret`` (the API key): from now on it shows as ``[redacted]``."""
+    if secret and secret not in _SECRETS:
+        _SECRETS.append(secret)
+        _SECRETS.sort(key=len, reverse=True)  # a key inside another key: the longer first
+
+
+def forget_secrets() -> None:
+    """Forget every secret given to :func:`keep_secret` (a new run of ``floimg``)."""
+    _SECRETS.clear()
+
+
+# The password of a URL's userinfo (scheme://user:PASSWORD@host): text output (error
+# lines and -v logs included) shows it as ***, the user name kept so the URL is still
+# recognisable. JSON keeps URLs exact: a program reading it may need them.
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/?#@:]*:)[^\s/?#@]*@")
+
+
+def _redact(text: str) -> str:
+    for secret in _SECRETS:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
 def _visible_escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
@@ -57,8 +93,10 @@ def safe_text(text: str) -> str:
     Everything the CLI prints as text that may hold a server's words goes through
     this, so a name can never move the cursor, colour the screen, open a link
     (OSC 8) or reorder a line. Rich markup is never parsed from such text either.
+    The API key (see :func:`keep_secret`) shows as ``[redacted]``, and the password
+    of a URL (``https://user:PASSWORD@host``) as ``***``.
     """
-    return _UNSAFE_TEXT.sub(_visible_escape, text)
+    return _UNSAFE_TEXT.sub(_visible_escape, _URL_PASSWORD.sub(r"\1***@", _redact(text)))
 
 
 def safe_lines(text: str) -> str:
@@ -70,10 +108,24 @@ def json_text(value: Any) -> str:
     """One line of JSON for ``value`` (see :func:`to_jsonable`), safe to print to a terminal.
 
     Non-ASCII text stays readable; controls, bidi overrides and lone surrogates
-    are ``\\uXXXX`` escapes, so ``json.loads`` gives back the original strings.
+    are ``\\uXXXX`` escapes, so ``json.loads`` gives back the original strings. The
+    API key (see :func:`keep_secret`) is ``[redacted]`` wherever a server put it.
     """
-    text = json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(_redact_data(to_jsonable(value)), ensure_ascii=False, separators=(",", ":"))
     return _UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _redact_data(data: Any) -> Any:
+    """``data`` (plain JSON data) with the API key blanked out of every key and string."""
+    if not _SECRETS:
+        return data
+    if isinstance(data, str):
+        return _redact(data)
+    if isinstance(data, dict):
+        return {_redact(key): _redact_data(item) for key, item in data.items()}
+    if isinstance(data, list):
+        return [_redact_data(item) for item in data]
+    return data
 
 
 def to_jsonable(value: Any, *, when: Callable[[datetime], str] | None = None) -> Any:
@@ -121,8 +173,41 @@ def iso(moment: datetime) -> str:
 
 
 def emit_json(value: Any) -> None:
-    """Print one JSON object on one line and flush, so consumers see it at once."""
-    click.echo(json_text(value))
+    """Print one JSON object on one line and flush, so consumers see it at once.
+
+    On a stdout that cannot encode every character (a non-UTF-8 locale or
+    ``PYTHONIOENCODING``), the line is pure ASCII JSON instead: still valid, still
+    decoding to the server's exact strings.
+    """
+    text = json_text(value)
+    if not _encodable_on(sys.stdout, text):
+        text = _UNSAFE_JSON.sub(
+            lambda m: f"\\u{ord(m.group()):04x}",
+            json.dumps(_redact_data(to_jsonable(value)), ensure_ascii=True, separators=(",", ":")),
+        )
+    click.echo(text)
+
+
+def _encodable_on(stream: Any, text: str) -> bool:
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def tolerate_any_encoding() -> None:
+    """Make stdout and stderr show a character their encoding lacks as an escape (``\\xe9``).
+
+    Under a non-UTF-8 locale (or ``PYTHONIOENCODING=latin-1``) a server's name in
+    another script raised ``UnicodeEncodeError`` halfway through a listing.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # a closed or odd stream
+                reconfigure(errors="backslashreplace")
 
 
 def stdout_is_terminal() -> bool:

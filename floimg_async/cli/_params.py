@@ -20,6 +20,7 @@ __all__ = [
     "load_parameters",
     "parse_param",
     "parse_parameters",
+    "strict_json",
 ]
 
 # A JSON number: "12", "-3.5", "1e3"; not "007", "+1", ".5", "nan" (those stay strings).
@@ -51,10 +52,15 @@ def parse_param(text: str) -> tuple[str, Any]:
         raise click.BadParameter(
             f"{text!r} is not key=value (or key:=<json>)", param_hint="'--param'"
         )
+    if not _encodable(text):
+        raise click.BadParameter(
+            f"{text!r} is not UTF-8 text (check the terminal's or script's encoding)",
+            param_hint="'--param'",
+        )
     if key.endswith(":"):
         key = key[:-1]
         try:
-            value: Any = json.loads(raw)
+            value: Any = strict_json(raw)
         except ValueError as exc:
             raise click.BadParameter(
                 f"{text!r}: the value after ':=' is not JSON ({exc})", param_hint="'--param'"
@@ -64,6 +70,44 @@ def parse_param(text: str) -> tuple[str, Any]:
     if not key.strip():
         raise click.BadParameter(f"{text!r} has an empty key", param_hint="'--param'")
     return key, value
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: undecodable bytes in argv or a file
+        return False
+    return True
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (standard JSON has no NaN or Infinity)")
+
+
+def strict_json(text: str) -> Any:
+    """Decode ``text`` as standard JSON that can be sent on: raise ``ValueError`` saying why not.
+
+    Refused beyond ``json.loads``: ``NaN``/``Infinity``, numbers too large for a
+    double (``1e999``), strings with lone surrogates (``"\\ud800"``), and nesting
+    too deep for Python to decode.
+    """
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("it nests arrays or objects too deeply") from None
+    stack = [value]
+    while stack:  # iterative: whatever json.loads could build, this can walk
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("it holds a number too large for a double")
+        elif isinstance(item, str) and not _encodable(item):
+            raise ValueError("it holds a string with a lone surrogate (\\ud800-\\udfff)")
+    return value
 
 
 _TRUE = {"true", "yes", "on", "1"}
@@ -96,9 +140,14 @@ def coerce_as(key: str, raw: str, kind: str | None) -> Any:
         value = coerce(raw)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return value
+        if _NUMBER.fullmatch(raw):  # 1e999: a JSON number no double can hold
+            raise click.BadParameter(
+                f"{key}={raw!r}: the number is too large for the workflow's parameter {key!r}",
+                param_hint="'--param'",
+            )
     else:
         try:
-            value = json.loads(raw)
+            value = strict_json(raw)
         except ValueError:
             value = None
         if isinstance(value, list if kind == "array" else dict):
@@ -120,7 +169,10 @@ class ParsedParameters:
     def ambiguous(self) -> bool:
         """Whether a ``key=value`` reads as something other than text (a number, true, null):
         only then is the workflow's parameter schema worth a request."""
-        return any(raw is not None and not isinstance(value, str) for _, value, raw in self.pairs)
+        return any(
+            raw is not None and (not isinstance(value, str) or _NUMBER.fullmatch(raw) is not None)
+            for _, value, raw in self.pairs
+        )
 
     def resolve(self, types: Mapping[str, str | None] | None = None) -> dict[str, Any]:
         """The parameters to send: the file's, then each ``--param`` typed by ``types``
@@ -153,22 +205,35 @@ def load_parameters(params: Sequence[str], params_file: str | None) -> dict[str,
 def _load_file(params_file: str | None) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     if params_file is not None:
-        try:
-            text = (
-                sys.stdin.read()
-                if params_file == "-"
-                else Path(params_file).read_text(encoding="utf-8")
+        name = "stdin" if params_file == "-" else repr(params_file)
+        if params_file == "-" and sys.stdin is None:  # started with stdin closed (<&-)
+            raise click.BadParameter(
+                "stdin is closed; pipe the JSON in or name a file", param_hint="'--params-file'"
             )
+        try:
+            data = sys.stdin.buffer.read() if params_file == "-" else Path(params_file).read_bytes()
         except OSError as exc:
             raise click.BadParameter(
                 f"cannot read {params_file!r}: {exc.strerror or exc}",
                 param_hint="'--params-file'",
             ) from None
         try:
-            loaded = json.loads(text)
+            text = data.decode("utf-8-sig")  # a byte-order mark (some editors write one) is fine
+        except UnicodeDecodeError as exc:
+            raise click.BadParameter(
+                f"{name} is not UTF-8 text (byte {exc.start}); save it as UTF-8",
+                param_hint="'--params-file'",
+            ) from None
+        if not text.strip():
+            raise click.BadParameter(
+                f"{name} is empty; it must hold a JSON object of parameters",
+                param_hint="'--params-file'",
+            )
+        try:
+            loaded = strict_json(text)
         except ValueError as exc:
             raise click.BadParameter(
-                f"{params_file!r} is not valid JSON ({exc})", param_hint="'--params-file'"
+                f"{name} is not valid JSON ({exc})", param_hint="'--params-file'"
             ) from None
         if not isinstance(loaded, dict):
             raise click.BadParameter(

@@ -77,16 +77,19 @@ class Outcome:
 class Floimg:
     """Run ``floimg`` in-process (through ``run``, so exit statuses are the real ones)."""
 
-    def __init__(self, env: dict[str, str | None]) -> None:
+    def __init__(self, env: dict[str, str | None], *, charset: str = "utf-8") -> None:
         self.env = env
+        self.charset = charset  # the encoding of the captured stdout and stderr
 
-    def __call__(self, *args: str, input: str | None = None, **env: str | None) -> Outcome:
-        runner = CliRunner()
+    def __call__(self, *args: str, input: str | bytes | None = None, **env: str | None) -> Outcome:
+        runner = CliRunner(charset=self.charset)
         with runner.isolation(input=input, env={**self.env, **env}) as (out, err, _):
             code = run(list(args))
             sys.stdout.flush()
             sys.stderr.flush()
-            return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
+            return Outcome(
+                code, out.getvalue().decode(self.charset), err.getvalue().decode(self.charset)
+            )
 
 
 class ScriptedServer:
@@ -94,11 +97,14 @@ class ScriptedServer:
 
     ``routes[(method, path)] = (status, json_body)`` is read at each request, so a
     test (or each hypothesis example) rewrites it between ``floimg`` runs; any
-    ``GET /files/…`` answers ``file_bytes``. Used to play a hostile API.
+    ``GET /files/…`` answers ``file_bytes``. Every answer carries ``headers``, where
+    ``{auth}`` is replaced by the request's ``Authorization`` header (a proxy that
+    echoes it). Used to play a hostile API.
     """
 
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], tuple[int, Any]] = {}
+        self.headers: dict[str, str] = {}
         self.file_bytes = b"\x89PNG\r\n\x1a\nnot really a png"
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -106,13 +112,15 @@ class ScriptedServer:
         self.port = 0
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        auth = request.headers.get("Authorization", "")
+        headers = {name: value.replace("{auth}", auth) for name, value in self.headers.items()}
         if request.method == "GET" and request.path.startswith("/files/"):
-            return web.Response(body=self.file_bytes, content_type="image/png")
+            return web.Response(body=self.file_bytes, content_type="image/png", headers=headers)
         status, body = self.routes.get(
             (request.method, request.raw_path.split("?")[0]),
             (404, {"error": {"code": "not_found", "message": "no such route"}}),
         )
-        return web.json_response(body, status=status)
+        return web.json_response(body, status=status, headers=headers)
 
     async def _start(self) -> None:
         app = web.Application()

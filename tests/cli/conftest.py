@@ -43,3 +43,11 @@ def scripted() -> Iterator[ScriptedServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def upload(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A small file to upload (its bytes do not matter to a scripted server)."""
+    path = tmp_path_factory.mktemp("upload") / "photo.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n")
+    return str(path)

@@ -93,21 +93,37 @@ def test_cli_a_failing_poll_prints_the_resume_command(scripted: ScriptedServer) 
 
 
 def test_cli_a_failed_download_resumes_with_the_download(
-    emulator: EmulatorThread, tmp_path: Path
+    scripted: ScriptedServer, tmp_path: Path
 ) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    result = Floimg(dict(emulator.env))(
+    # The destination is fine (checked before the run); the image's URL fails once.
+    folder = tmp_path / "cards"
+
+    def routes(url_path: str) -> dict[tuple[str, str], tuple[int, object]]:
+        done = {
+            "executionId": "exec_dl",
+            "status": "completed",
+            "output": {"url": scripted.origin + url_path, "format": "png"},
+        }
+        pending = {"executionId": "exec_dl", "status": "pending"}
+        return {
+            ("POST", "/v1/workflows/execute"): (202, pending),
+            ("GET", "/v1/workflows/executions/exec_dl"): (200, done),
+        }
+
+    scripted.routes = routes("/gone/card.png")  # answers 404
+    floimg = Floimg(dict(scripted.env))
+    result = floimg(
         "workflows", "run", "wf_social_card", "-p", "prompt=dl", "--poll-interval", "0.02",
-        "--download", f"{blocker}/",
+        "--download", f"{folder}/", "--max-retries", "0",
     )  # fmt: skip
-    assert result.code == 2
+    assert result.code == 3, result.stderr
+    assert "execution exec_dl finished (completed)" in result.stderr
     words = _resume_line(result.stderr)
-    assert words[-2:] == ["--download", f"{blocker}/"]
-    blocker.unlink()
-    again = Floimg(dict(emulator.env))(*words[1:])
+    assert words[-2:] == ["--download", f"{folder}/"]
+    scripted.routes = routes("/files/card.png")
+    again = floimg(*words[1:])
     assert again.code == 0, again.stderr
-    assert len(list(blocker.iterdir())) == 1
+    assert [p.name for p in folder.iterdir()] == ["card.png"]
 
 
 def test_cli_a_failed_workflow_names_its_execution(emulator: EmulatorThread) -> None:

@@ -221,13 +221,6 @@ def _plain(s: str) -> bool:
 FAILING = {"error message": 3, "images delete failure": 3, "wait timeout resume hint": 4}
 
 
-@pytest.fixture(scope="module")
-def upload(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("upload") / "photo.png"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n")
-    return str(path)
-
-
 def _run(
     scripted: ScriptedServer, upload: str, name: str, s: str, *extra: str, **env: str
 ) -> Outcome:
