@@ -7,13 +7,13 @@ it. Nothing here touches the network, so all of it is tested synchronously.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import uuid
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import quote, urljoin, urlsplit
 
-from ._json import dumps
 from ._redact import mask_userinfo
 from ._uploads import UploadBody
 
@@ -82,13 +82,32 @@ def path(*parts: str) -> str:
 
 
 def json_body(payload: Any) -> bytes:
-    """Encode a JSON body once, so every retry of a call sends the same bytes."""
+    """Encode a JSON body once, so every retry of a call sends the same bytes.
+
+    The stdlib encodes request bodies (they are small), with ``allow_nan=False``:
+    NaN and infinities have no JSON form, and sending them as ``NaN`` (invalid
+    JSON) or ``null`` (orjson's choice) would change the caller's data.
+    """
     try:
-        return dumps(payload)
-    except (TypeError, ValueError) as exc:
+        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError as exc:
+        if "Circular reference" in str(exc):
+            raise TypeError(f"request body is not JSON-serialisable ({exc})") from exc
+        raise ValueError(
+            "request body holds a float that is NaN or infinite, which JSON cannot carry; "
+            "send a finite number (or a string) instead"
+        ) from exc
+    except (TypeError, RecursionError) as exc:
         raise TypeError(
             f"request body is not JSON-serialisable ({exc}); parameters must be made of "
             "str, int, float, bool, None, lists and dicts"
+        ) from exc
+    try:
+        return text.encode()
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"request body holds a string with a lone surrogate ({text[exc.start : exc.end]!r}), "
+            "which is not Unicode text and cannot be sent as UTF-8; fix the string"
         ) from exc
 
 

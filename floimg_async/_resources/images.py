@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 import unicodedata
 import uuid
 from collections.abc import AsyncIterator
@@ -259,7 +260,7 @@ def _target_path(dest: str | os.PathLike[str], url: str) -> Path:
         elif not folder.is_dir():
             if not folder.parent.is_dir():
                 raise ValueError(f"cannot download to {raw!r}: its folder does not exist")
-            return folder
+            return _not_special(folder)
     except OSError as exc:  # a name too long, a file where a folder should be, …
         raise LocalFileError(
             f"cannot download to {raw!r}: {exc.strerror or exc}; not retried", path=raw
@@ -269,7 +270,29 @@ def _target_path(dest: str | os.PathLike[str], url: str) -> Path:
         raise ValueError(
             f"cannot name a file after {mask_userinfo(url)!r}; give dest as a file path"
         )
-    return folder / name
+    return _not_special(folder / name)
+
+
+_SPECIAL = {
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _not_special(target: Path) -> Path:
+    """``target``, unless a device, pipe or socket sits there (the rename would replace it)."""
+    try:
+        kind = _SPECIAL.get(stat.S_IFMT(os.lstat(target).st_mode))
+    except OSError:  # nothing there yet (or unreadable: the write will say so)
+        return target
+    if kind is not None:
+        raise ValueError(
+            f"cannot download to {str(target)!r}: it is {kind}, which the download would "
+            "replace with a regular file; give the path of a regular file or a folder"
+        )
+    return target
 
 
 def _partial_name(target: Path) -> Path:
