@@ -42,6 +42,8 @@ from ._models import (
     WorkflowSummary,
 )
 from ._pagination import AsyncPager
+from ._ratelimit import RateLimitInfo
+from ._response import RawResponse
 from ._sender import ClientStats
 from ._version import __version__
 
@@ -64,7 +66,9 @@ __all__ = [
     "NotFoundError",
     "Page",
     "Project",
+    "RateLimitInfo",
     "RateLimitedError",
+    "RawResponse",
     "ResponseDecodeError",
     "ResponseTooLargeError",
     "RunResult",
