@@ -109,15 +109,16 @@ class RateLimitInfo:
     ) -> RateLimitInfo | None:
         """Read ``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset`` from ``headers``.
 
-        Liberal and total: never raises for any header value. ``Reset`` may be
+        Liberal and total: never raises for any header value (names are
+        matched case-insensitively, also in a plain ``dict``). ``Reset`` may be
         Unix seconds (what FloImg sends), Unix milliseconds, seconds from
         ``received`` (the Unix time the response arrived; default now), an
         HTTP date or an ISO 8601 date. Returns ``None`` when none of the three
         headers held a usable value.
         """
-        limit = _count(headers.get("x-ratelimit-limit"))
-        remaining = _count(headers.get("x-ratelimit-remaining"))
-        reset_at = _reset_at(headers.get("x-ratelimit-reset"), received)
+        limit = _count(_header(headers, "x-ratelimit-limit"))
+        remaining = _count(_header(headers, "x-ratelimit-remaining"))
+        reset_at = _reset_at(_header(headers, "x-ratelimit-reset"), received)
         if limit is None and remaining is None and reset_at is None:
             return None
         return cls(limit, remaining, reset_at)
@@ -131,6 +132,16 @@ class RateLimitInfo:
             return None
         now = now if now is not None else datetime.now(timezone.utc)
         return max(0.0, (self.reset_at - now).total_seconds())
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """``headers[name]`` looked up case-insensitively, even in a plain dict."""
+    value = headers.get(name)
+    if value is None:
+        for key, item in headers.items():
+            if isinstance(key, str) and key.lower() == name:
+                return item if isinstance(item, str) else None
+    return value if isinstance(value, str) else None
 
 
 def _number(raw: str) -> float | None:
