@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Awaitable, Mapping
+from collections.abc import Coroutine, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -103,7 +103,9 @@ class FloImg:
     ``transport`` replaces the aiohttp transport (e.g. a
     :class:`~floimg_async.transports.MockTransport` in tests; then ``session``
     and ``trace_configs`` do not apply). ``client.stats`` counts requests,
-    retries and rate-limit events.
+    retries and rate-limit events; ``client.rate_limit`` is the API's latest
+    ``X-RateLimit-*`` state, and :meth:`raw_response` shows what a call's
+    response said (request id, headers).
 
     ``default_headers`` go with every request to the API (not to other
     origins); ``Authorization`` and ``Idempotency-Key`` there raise
@@ -239,7 +241,7 @@ class FloImg:
         """
         return self._sender.shared.rate_limit
 
-    async def raw_response(self, call: Awaitable[T]) -> RawResponse[T]:
+    async def raw_response(self, call: Coroutine[Any, Any, T]) -> RawResponse[T]:
         """Await the SDK call ``call`` and return its value with what its response said.
 
         ``await client.raw_response(client.workflows.get("wf_1"))`` gives a

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
@@ -137,7 +137,7 @@ _PAGER = (
 )
 
 
-async def raw_response(call: Awaitable[T], secret: str) -> RawResponse[T]:
+async def raw_response(call: Coroutine[Any, Any, T], secret: str) -> RawResponse[T]:
     """Await ``call`` and return its value with what its last 2xx response said.
 
     Raises what the call raises; ``TypeError`` when ``call`` is not an
