@@ -111,14 +111,18 @@ class RateLimitInfo:
 
         Liberal and total: never raises for any header value (names are
         matched case-insensitively, also in a plain ``dict``). ``Reset`` may be
-        Unix seconds (what FloImg sends), Unix milliseconds, seconds from
-        ``received`` (the Unix time the response arrived; default now), an
-        HTTP date or an ISO 8601 date. Returns ``None`` when none of the three
-        headers held a usable value.
+        Unix seconds (what FloImg sends), Unix milliseconds, seconds from when
+        the response was sent, an HTTP date or an ISO 8601 date. Seconds count
+        from ``received`` (a Unix time), else the response's ``Date`` header,
+        else now. Returns ``None`` when none of the three headers held a
+        usable value.
         """
         limit = _count(_header(headers, "x-ratelimit-limit"))
         remaining = _count(_header(headers, "x-ratelimit-remaining"))
-        reset_at = _reset_at(_header(headers, "x-ratelimit-reset"), received)
+        raw_reset = _header(headers, "x-ratelimit-reset")
+        if raw_reset is not None and received is None:
+            received = _date_header(_header(headers, "date"))
+        reset_at = _reset_at(raw_reset, received)
         if limit is None and remaining is None and reset_at is None:
             return None
         return cls(limit, remaining, reset_at)
@@ -142,6 +146,14 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
             if isinstance(key, str) and key.lower() == name:
                 return item if isinstance(item, str) else None
     return value if isinstance(value, str) else None
+
+
+def _date_header(raw: str | None) -> float | None:
+    """The Unix time of an HTTP ``Date`` header, or None."""
+    if raw is None or len(raw) > _MAX_VALUE_CHARS:
+        return None
+    date = _date(raw.strip())
+    return date.timestamp() if date is not None else None
 
 
 def _number(raw: str) -> float | None:

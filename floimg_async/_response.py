@@ -11,8 +11,8 @@ How, in one place for every coroutine method: the wrapper puts a
 :class:`Seen` slot in a :class:`~contextvars.ContextVar` for the duration of
 the call, and the sender (``Sender._attempt``) fills it on every 2xx response.
 Context variables are per task, so concurrent calls (``asyncio.gather``) never
-see each other's responses, and a call made without the wrapper pays one
-``ContextVar.get`` per response.
+see each other's responses, and while no call is wrapped the sender reads
+one class attribute per response, and the ``ContextVar`` only while one is.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ._ratelimit import RateLimitInfo
 from ._redact import scrub, scrub_headers
 from .transports import TransportResponse
 
-__all__ = ["SEEN", "RawResponse", "RawResponses", "Seen", "raw_response"]
+__all__ = ["CAPTURING", "SEEN", "RawResponse", "RawResponses", "Seen", "raw_response"]
 
 T = TypeVar("T")
 
@@ -61,6 +61,15 @@ class Seen:
 
 SEEN: ContextVar[Seen | None] = ContextVar("floimg_async_seen", default=None)
 """The slot of the call being awaited through ``raw_response``, if any (per task)."""
+
+
+class CAPTURING:
+    """How many ``raw_response`` calls are in progress (any task, any client).
+
+    While it is 0 the sender skips even the ``ContextVar`` lookup.
+    """
+
+    calls = 0
 
 
 class RawResponse(Generic[T]):
@@ -157,9 +166,11 @@ async def raw_response(call: Coroutine[Any, Any, T], secret: str) -> RawResponse
     token = SEEN.set(seen)
     loop = asyncio.get_running_loop()
     started = loop.time()
+    CAPTURING.calls += 1
     try:
         value = await call
     finally:
+        CAPTURING.calls -= 1
         SEEN.reset(token)
     if seen.responses == 0:
         raise FloImgError(

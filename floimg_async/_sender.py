@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from time import time
 from typing import Any, TypeVar
 
 import attrs
@@ -36,7 +35,7 @@ from ._errors import (
 from ._ratelimit import RateGate, RateLimitInfo
 from ._redact import mask_userinfo, redact, scrub
 from ._request import Request, new_idempotency_key
-from ._response import SEEN
+from ._response import CAPTURING, SEEN
 from ._retry import RetryPolicy
 from ._uploads import Progress
 from ._wire import ERROR_BODY_BYTES, build_wire, classify_error
@@ -84,9 +83,9 @@ class Shared:
         self.gate = RateGate()
         self.stats = ClientStats()
         self.closed = False
-        self.rate_seen: tuple[Mapping[str, str], float] | None = None
-        """The headers (and arrival time) of the latest response carrying
-        ``X-RateLimit-Remaining``; parsed only when someone reads ``rate_limit``."""
+        self.rate_seen: Mapping[str, str] | None = None
+        """The headers of the latest API response carrying ``X-RateLimit-Remaining``;
+        parsed only when someone reads ``rate_limit``."""
         self._rate_info: tuple[object, RateLimitInfo | None] = (None, None)
 
     @property
@@ -97,7 +96,7 @@ class Shared:
             return None
         cached_for, info = self._rate_info
         if cached_for is not seen:
-            info = RateLimitInfo.from_headers(seen[0], received=seen[1])
+            info = RateLimitInfo.from_headers(seen)
             self._rate_info = (seen, info)
         return info
 
@@ -260,7 +259,7 @@ class Sender:
             response = await shared.transport.send(wire)
             if _RATE_HEADER in response.headers and request.authenticated:
                 # The API's (not a download host's); kept unparsed until read.
-                shared.rate_seen = (response.headers, time())
+                shared.rate_seen = response.headers
             status = response.status
             if status >= 400:
                 body = await response.read(ERROR_BODY_BYTES)
@@ -285,9 +284,10 @@ class Sender:
             else:
                 assert consume is not None
                 result = await consume(response)
-            slot = SEEN.get()
-            if slot is not None:  # awaited through client.raw_response(...)
-                slot.record(response, attempt, body if decode else None, shared.secret)
+            if CAPTURING.calls:  # some task awaits a call through client.raw_response(...)
+                slot = SEEN.get()
+                if slot is not None:  # and it is this one
+                    slot.record(response, attempt, body if decode else None, shared.secret)
             if debug:
                 self._log(request, attempt, status, started, response)
             return result

@@ -141,3 +141,16 @@ def test_any_header_values_give_sane_fields_or_none(
     if info.reset_at is not None:
         assert info.reset_at.utcoffset() == timedelta(0)
         assert info.seconds_until_reset() is not None
+
+
+def test_a_delta_reset_counts_from_the_date_header_when_no_receipt_time_is_given() -> None:
+    headers = {"X-RateLimit-Reset": "30", "Date": "Tue, 01 Dec 2026 10:00:00 GMT"}
+    info = RateLimitInfo.from_headers(headers)
+    assert info is not None
+    assert info.reset_at == datetime(2026, 12, 1, 10, 0, 30, tzinfo=timezone.utc)
+    # An unusable Date falls back to now; an explicit receipt time wins over Date.
+    garbage = RateLimitInfo.from_headers({**headers, "Date": "yesterday"})
+    assert garbage is not None and garbage.reset_at is not None
+    assert garbage.reset_at > datetime.now(timezone.utc)
+    explicit = RateLimitInfo.from_headers(headers, received=RECEIVED)
+    assert explicit is not None and explicit.reset_at == AT_RECEIPT + timedelta(seconds=30)
