@@ -11,8 +11,8 @@ How, in one place for every coroutine method: the wrapper puts a
 :class:`Seen` slot in a :class:`~contextvars.ContextVar` for the duration of
 the call, and the sender (``Sender._attempt``) fills it on every 2xx response.
 Context variables are per task, so concurrent calls (``asyncio.gather``) never
-see each other's responses, and while no call is wrapped the sender reads
-one class attribute per response, and the ``ContextVar`` only while one is.
+see each other's responses. Until the first wrapped call the sender reads
+one class attribute per response; after it, one ``ContextVar.get`` too.
 """
 
 from __future__ import annotations
@@ -64,12 +64,13 @@ SEEN: ContextVar[Seen | None] = ContextVar("floimg_async_seen", default=None)
 
 
 class CAPTURING:
-    """How many ``raw_response`` calls are in progress (any task, any client).
+    """Whether ``raw_response`` was ever used in this process (any task, thread or client).
 
-    While it is 0 the sender skips even the ``ContextVar`` lookup.
+    Until then the sender skips even the ``ContextVar`` lookup. Only ever set
+    to True, so threads cannot race it into a wrong state.
     """
 
-    calls = 0
+    used = False
 
 
 class RawResponse(Generic[T]):
@@ -166,11 +167,10 @@ async def raw_response(call: Coroutine[Any, Any, T], secret: str) -> RawResponse
     token = SEEN.set(seen)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    CAPTURING.calls += 1
+    CAPTURING.used = True
     try:
         value = await call
     finally:
-        CAPTURING.calls -= 1
         SEEN.reset(token)
     if seen.responses == 0:
         raise FloImgError(

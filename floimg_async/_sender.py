@@ -284,7 +284,7 @@ class Sender:
             else:
                 assert consume is not None
                 result = await consume(response)
-            if CAPTURING.calls:  # some task awaits a call through client.raw_response(...)
+            if CAPTURING.used:  # client.raw_response(...) was used in this process
                 slot = SEEN.get()
                 if slot is not None:  # and it is this one
                     slot.record(response, attempt, body if decode else None, shared.secret)
