@@ -46,6 +46,8 @@ from ._models import (
     WorkflowSummary,
 )
 from ._pagination import AsyncPager
+from ._ratelimit import RateLimitInfo
+from ._response import RawResponse
 from ._sender import ClientStats
 from ._version import __version__
 
@@ -69,7 +71,9 @@ __all__ = [
     "NotFoundError",
     "Page",
     "Project",
+    "RateLimitInfo",
     "RateLimitedError",
+    "RawResponse",
     "ResponseDecodeError",
     "ResponseTooLargeError",
     "RunFailed",

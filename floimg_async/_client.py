@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._aiohttp import USER_AGENT, AiohttpTransport, check_session, check_timeout
 from ._convert import decode_optional_json
 from ._errors import FloImgError
 from ._logenv import configure_from_env
+from ._ratelimit import RateLimitInfo
 from ._request import DEFAULT_BASE_URL, check_headers, normalize_base_url, raw_request
 from ._resources.executions import Executions
 from ._resources.images import Images
 from ._resources.projects import Projects
 from ._resources.workflows import Workflows
+from ._response import RawResponse, RawResponses, raw_response
 from ._retry import RetryPolicy
 from ._sender import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
@@ -34,6 +36,7 @@ if TYPE_CHECKING:  # only for the constructor's signature: aiohttp is imported b
 __all__ = ["FloImg"]
 
 _UNSET: Any = object()
+T = TypeVar("T")
 
 
 def _check_api_key(api_key: str | None) -> str:
@@ -100,7 +103,9 @@ class FloImg:
     ``transport`` replaces the aiohttp transport (e.g. a
     :class:`~floimg_async.transports.MockTransport` in tests; then ``session``
     and ``trace_configs`` do not apply). ``client.stats`` counts requests,
-    retries and rate-limit events.
+    retries and rate-limit events; ``client.rate_limit`` is the API's latest
+    ``X-RateLimit-*`` state, and :meth:`raw_response` shows what a call's
+    response said (request id, headers).
 
     ``default_headers`` go with every request to the API (not to other
     origins); ``Authorization`` and ``Idempotency-Key`` there raise
@@ -222,6 +227,42 @@ class FloImg:
         Shared with the clients :meth:`with_options` derives from this one.
         """
         return self._sender.shared.stats
+
+    @property
+    def rate_limit(self) -> RateLimitInfo | None:
+        """The rate-limit state the API reported last: ``limit``, ``remaining``, ``reset_at``.
+
+        From the ``X-RateLimit-*`` headers of the latest response (success or
+        error) that carried ``X-RateLimit-Remaining``, on this client's
+        connection pool (shared with :meth:`with_options` copies); ``None``
+        before the first such response. Costs no request: pace a bulk job by
+        it, e.g. sleep until ``reset_at`` when ``remaining`` gets low, before
+        the API answers 429. Values that make no sense read as ``None``.
+        """
+        return self._sender.shared.rate_limit
+
+    async def raw_response(self, call: Coroutine[Any, Any, T]) -> RawResponse[T]:
+        """Await the SDK call ``call`` and return its value with what its response said.
+
+        ``await client.raw_response(client.workflows.get("wf_1"))`` gives a
+        :class:`RawResponse` whose ``parse()`` is the :class:`Workflow`, with
+        the status, headers (key scrubbed), ``request_id``, ``rate_limit``,
+        ``attempts`` and ``elapsed`` of the call's last 2xx response. Works for
+        every coroutine method and :meth:`request`; pass the call un-awaited.
+        Costs no extra request. Raises what the call raises; ``TypeError``
+        for a pager, a task or anything but an un-awaited call.
+        """
+        return await raw_response(call, self._sender.shared.secret)
+
+    @property
+    def with_raw_response(self) -> RawResponses:
+        """The resources again, each coroutine method returning a :class:`RawResponse`.
+
+        ``await client.with_raw_response.workflows.get("wf_1")``: openai's
+        spelling of :meth:`raw_response` (whose result is typed; this one's
+        value is ``Any`` to a type checker). Listings are not wrapped.
+        """
+        return RawResponses(self)
 
     def with_options(
         self,

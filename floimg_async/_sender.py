@@ -32,9 +32,10 @@ from ._errors import (
     RateLimitedError,
     ResponseTooLargeError,
 )
-from ._ratelimit import RateGate
+from ._ratelimit import RateGate, RateLimitInfo
 from ._redact import mask_userinfo, redact, scrub
 from ._request import Request, new_idempotency_key
+from ._response import CAPTURING, SEEN
 from ._retry import RetryPolicy
 from ._uploads import Progress
 from ._wire import ERROR_BODY_BYTES, build_wire, classify_error
@@ -73,7 +74,7 @@ class ClientStats:
 class Shared:
     """What a client and its ``with_options`` copies share: transport, gate, counters."""
 
-    __slots__ = ("closed", "gate", "secret", "stats", "transport")
+    __slots__ = ("_rate_info", "closed", "gate", "rate_seen", "secret", "stats", "transport")
 
     def __init__(self, transport: Transport, secret: str) -> None:
         self.transport = transport
@@ -82,9 +83,26 @@ class Shared:
         self.gate = RateGate()
         self.stats = ClientStats()
         self.closed = False
+        self.rate_seen: Mapping[str, str] | None = None
+        """The headers of the latest API response carrying ``X-RateLimit-Remaining``;
+        parsed only when someone reads ``rate_limit``."""
+        self._rate_info: tuple[object, RateLimitInfo | None] = (None, None)
+
+    @property
+    def rate_limit(self) -> RateLimitInfo | None:
+        """The latest response's ``X-RateLimit-*`` headers, parsed once per response."""
+        seen = self.rate_seen
+        if seen is None:
+            return None
+        cached_for, info = self._rate_info
+        if cached_for is not seen:
+            info = RateLimitInfo.from_headers(seen)
+            self._rate_info = (seen, info)
+        return info
 
 
 _DEBUG_ON = logger.isEnabledFor
+_RATE_HEADER = "x-ratelimit-remaining"
 
 
 class Sender:
@@ -239,6 +257,9 @@ class Sender:
         response: TransportResponse | None = None
         try:
             response = await shared.transport.send(wire)
+            if _RATE_HEADER in response.headers and request.authenticated:
+                # The API's (not a download host's); kept unparsed until read.
+                shared.rate_seen = response.headers
             status = response.status
             if status >= 400:
                 body = await response.read(ERROR_BODY_BYTES)
@@ -263,6 +284,10 @@ class Sender:
             else:
                 assert consume is not None
                 result = await consume(response)
+            if CAPTURING.used:  # client.raw_response(...) was used in this process
+                slot = SEEN.get()
+                if slot is not None:  # and it is this one
+                    slot.record(response, attempt, body if decode else None, shared.secret)
             if debug:
                 self._log(request, attempt, status, started, response)
             return result

@@ -28,6 +28,7 @@ from ._client import FloImg as AsyncFloImg
 from ._errors import FloImgError
 from ._pagination import AsyncPager
 from ._portal import CLOSED_MESSAGE, Portal, iterate
+from ._ratelimit import RateLimitInfo
 from ._sender import DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_MAX_RESPONSE_BYTES, ClientStats
 from ._sync_types import SyncExecutions, SyncImages, SyncPager, SyncProjects, SyncWorkflows
 from .transports import Transport
@@ -71,14 +72,17 @@ def _blocking(portal: Portal, method: Callable[..., Any]) -> Callable[..., Any]:
 class _Blocking:
     """Forwards every public method of an async object, blocking; one mechanism for all."""
 
-    def __init__(self, target: Any, portal: Portal) -> None:
+    def __init__(self, target: Any, portal: Portal, *, nested: bool = False) -> None:
         self._target = target
         self._portal = portal
+        self._nested = nested  # attributes are namespaces of methods (with_raw_response)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         value = getattr(self._target, name)
+        if self._nested:
+            return _Blocking(value, self._portal)
         if not callable(value):
             return value
         method = _blocking(self._portal, value)
@@ -231,6 +235,20 @@ class FloImg:
         clone = object.__new__(FloImg)
         clone._bind(self._client.with_options(**options), self._portal, self._owner or self)
         return clone
+
+    @property
+    def rate_limit(self) -> RateLimitInfo | None:
+        """The rate-limit state the API reported last (see the async ``FloImg.rate_limit``)."""
+        return self._client.rate_limit
+
+    @property
+    def with_raw_response(self) -> Any:
+        """The resources again, each method returning a :class:`~floimg_async.RawResponse`.
+
+        ``client.with_raw_response.workflows.get("wf_1").request_id``: the async
+        client's ``with_raw_response``, blocking. Listings are not wrapped.
+        """
+        return _Blocking(self._client.with_raw_response, self._portal, nested=True)
 
     @property
     def stats(self) -> ClientStats:

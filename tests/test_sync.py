@@ -409,3 +409,16 @@ def test_client_level_methods_added_to_the_async_client_work_blocking(client: Fl
     assert client.echo("hi") == ("hi", True)  # type: ignore[attr-defined]
     with pytest.raises(AttributeError):
         client._not_forwarded  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_raw_responses_and_rate_limit_work_blocking(emu: EmulatorThread) -> None:
+    with FloImg(emu.api_key, base_url=emu.base_url) as client:
+        assert client.rate_limit is None
+        raw = client.with_raw_response.workflows.get("wf_social_card")
+        assert raw.status == 200
+        assert raw.parse().id == "wf_social_card"
+        assert raw.request_id
+        info = client.rate_limit
+        assert info is not None and info.limit is not None and info.remaining is not None
+        with pytest.raises(AttributeError):
+            client.with_raw_response.nothing  # noqa: B018
