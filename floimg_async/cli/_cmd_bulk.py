@@ -16,7 +16,6 @@ from ..bulk import (
     BulkJob,
     BulkSummary,
     JournalCorruptError,
-    RequestCounter,
     default_journal_path,
 )
 from ._context import Interrupted, Settings, json_option, pass_settings, run_async
@@ -111,14 +110,13 @@ def bulk(
     if not input_path.is_file():
         raise click.BadParameter(f"{str(input_path)!r} is not a file", param_hint="INPUT.jsonl")
     journal_path = journal or default_journal_path(input_path, out)
-    counter = RequestCounter()
     stream = out is None
 
     def print_result(line: dict[str, Any]) -> None:
         click.echo(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
 
     async def go() -> BulkSummary:
-        async with settings.client(trace_configs=[counter.trace_config]) as client:
+        async with settings.client() as client:
             job = BulkJob(
                 client,
                 workflow_id,
@@ -131,7 +129,6 @@ def bulk(
                 poll_interval=poll_interval,
                 max_poll_interval=max(max_poll_interval, poll_interval),
                 wait_timeout=wait_timeout,
-                request_counter=counter,
                 on_result=print_result if stream else None,
                 mode=mode,
             )
