@@ -8,7 +8,7 @@ import click
 import pytest
 
 from floimg_async import Execution, ExecutionOutput, ExecutionStatus, Workflow, WorkflowParameter
-from floimg_async.cli._output import TableWriter, to_jsonable
+from floimg_async.cli._output import TableWriter, show_object, to_jsonable
 from floimg_async.cli._params import coerce, load_parameters, parse_param
 
 
@@ -79,6 +79,24 @@ def test_cli_to_jsonable_uses_wire_names_and_iso_dates() -> None:
         "required": True,
         "default": None,
     }
+
+
+def test_cli_text_shows_the_models_timestamps_to_the_second_and_other_text_as_is(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    started = datetime(2026, 1, 15, 10, 30, 5, 123000, tzinfo=timezone(timedelta(hours=2)))
+    execution = Execution(
+        id="exec_1",
+        status=ExecutionStatus.RUNNING,
+        started_at=started,
+        error="2026-01-15T08:30:05.999999Z",  # looks like a timestamp: server text, kept
+    )
+    show_object(execution)
+    lines = [line.split(maxsplit=1) for line in capsys.readouterr().out.splitlines()]
+    shown = {words[0]: words[1] if len(words) > 1 else "" for words in lines}
+    assert shown["startedAt"] == "2026-01-15T08:30:05Z"
+    assert shown["error"] == "2026-01-15T08:30:05.999999Z"
+    assert shown["executionId"] == "exec_1" and shown["completedAt"] == ""
 
 
 def test_cli_table_writer_batches_keep_the_first_batch_widths(
