@@ -37,6 +37,7 @@ from ._input import InputFingerprint, InputItem, fingerprint, read_items
 from ._items import ItemState, JournalItem, idempotency_key
 from ._job import BulkJob
 from ._journal import Journal
+from ._paths import output_problem
 from ._results import download_name, result_line
 from ._summary import BulkProgress, BulkSummary, OnProgress, default_journal_path
 
@@ -59,6 +60,7 @@ __all__ = [
     "download_name",
     "fingerprint",
     "idempotency_key",
+    "output_problem",
     "read_items",
     "result_line",
 ]

@@ -423,10 +423,7 @@ class BulkJob:
 
 
 def _code_of(exc: BaseException) -> str:
-    if isinstance(exc, APIError) and exc.code:
+    """The journal's error code: the SDK error's own ``code``, else the exception's class."""
+    if isinstance(exc, FloImgError) and exc.code:
         return exc.code
-    if isinstance(exc, WaitTimeoutError):
-        return "wait_timeout"
-    if isinstance(exc, APIConnectionError):
-        return "timeout" if "Timeout" in type(exc).__name__ else "connection_error"
     return type(exc).__name__

@@ -22,9 +22,8 @@ import pyarrow.fs as pafs
 import ray
 import ray.data
 
-from .. import APIError, FloImg, WorkflowFailedError
-from ..bulk import download_name
-from ..bulk._paths import output_problem
+from .. import FloImg, FloImgError, WorkflowFailedError
+from ..bulk import download_name, output_problem
 from ._budget import BudgetActor
 
 __all__ = ["OUTPUT_SCHEMA", "FloImgGenerator", "generate", "idempotency_key", "make_budget"]
@@ -180,12 +179,11 @@ class FloImgGenerator:
                 result["file"] = await self._save(client, row_id, url, output)
             result["status"] = "completed"
             return result
-        except WorkflowFailedError as exc:
-            failed = exc.execution
-            result["execution_id"] = getattr(failed, "id", None) or result["execution_id"]
-            return _failed(result, str(exc), exc.code or "workflow_failed")
-        except APIError as exc:
-            return _failed(result, str(exc), exc.code or f"http_{exc.status}")
+        except FloImgError as exc:  # every SDK error names itself with a stable code
+            if isinstance(exc, WorkflowFailedError):
+                failed = exc.execution
+                result["execution_id"] = getattr(failed, "id", None) or result["execution_id"]
+            return _failed(result, str(exc), exc.code or type(exc).code)
         except Exception as exc:  # a failure is a row, never an exception that kills the dataset
             return _failed(result, f"{type(exc).__name__}: {exc}", type(exc).__name__)
 
