@@ -10,8 +10,6 @@ from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from .. import (
     APIConnectionError,
     APIError,
@@ -332,7 +330,7 @@ class BulkJob:
 
     async def _completed(self, index: int, final: Execution) -> Outcome:
         journal = self._require_journal()
-        output = None if final.output is None else attrs.asdict(final.output)
+        output = None if final.output is None else final.output.to_dict()
         problem = output_problem(output)
         if problem is not None:
             # A hostile or broken answer: this item fails, the run goes on.

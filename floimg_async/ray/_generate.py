@@ -14,7 +14,6 @@ import uuid
 from pathlib import PurePosixPath
 from typing import Any
 
-import attrs
 import pyarrow as pa
 import pyarrow.fs as pafs
 import ray
@@ -168,7 +167,7 @@ class FloImgGenerator:
                 self.workflow_id, parameters, idempotency_key=key
             )
             result["execution_id"] = execution.id
-            output = None if execution.output is None else attrs.asdict(execution.output)
+            output = None if execution.output is None else execution.output.to_dict()
             problem = output_problem(output)
             if problem is not None:
                 return _failed(result, problem, "invalid_output")
