@@ -122,8 +122,9 @@ OnResponse = Callable[[WireRequest, TransportResponse], Awaitable[None]]
 """``FloImg(on_response=...)``: awaited with each attempt's request and response.
 
 Called as soon as the status and headers arrive (error statuses and 429s
-included), before the body is read; do not read the body in it. What it
-raises ends the call.
+included), before the body is read; do not read the body in it. The headers
+are the server's own, not scrubbed: a server echoing the key would show it
+here. What it raises ends the call.
 """
 
 
