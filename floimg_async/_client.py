@@ -28,7 +28,7 @@ from ._sender import (
     Shared,
     Sleep,
 )
-from .transports import Transport
+from .transports import OnRequest, OnResponse, Transport
 
 if TYPE_CHECKING:  # only for the constructor's signature: aiohttp is imported by _aiohttp
     import aiohttp
@@ -72,6 +72,15 @@ def _check_deadline(deadline: float | None) -> float | None:
     return float(deadline)
 
 
+H = TypeVar("H")
+
+
+def _check_hook(name: str, hook: H | None) -> H | None:
+    if hook is not None and not callable(hook):
+        raise TypeError(f"{name} must be an async function (a coroutine function), got {hook!r}")
+    return hook
+
+
 def _check_size(name: str, value: int | None) -> int | None:
     if value is None:
         return None
@@ -107,6 +116,12 @@ class FloImg:
     ``X-RateLimit-*`` state, and :meth:`raw_response` shows what a call's
     response said (request id, headers).
 
+    ``on_request(wire_request)`` and ``on_response(wire_request, response)``
+    are coroutine functions awaited around every HTTP attempt (retries and
+    downloads included; see :mod:`floimg_async.transports`): for metrics,
+    pacing or reading rate-limit headers without aiohttp. The API key is not
+    in what they see.
+
     ``default_headers`` go with every request to the API (not to other
     origins); ``Authorization`` and ``Idempotency-Key`` there raise
     ``ValueError``. With ``FLOIMG_LOG=debug`` (or ``info``) in the environment
@@ -136,6 +151,8 @@ class FloImg:
         max_download_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
         transport: Transport | None = None,
         default_headers: Mapping[str, str] | None = None,
+        on_request: OnRequest | None = None,
+        on_response: OnResponse | None = None,
     ) -> None:
         key = _check_api_key(api_key)
         configure_from_env(key)
@@ -168,7 +185,12 @@ class FloImg:
                 f"transport must provide send() and aclose(), got {type(transport).__name__}"
             )
         sender = Sender(
-            Shared(transport, key),
+            Shared(
+                transport,
+                key,
+                on_request=_check_hook("on_request", on_request),
+                on_response=_check_hook("on_response", on_response),
+            ),
             base_url=self._base_url,
             timeout=check_timeout(timeout),
             policy=RetryPolicy(

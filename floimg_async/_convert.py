@@ -395,7 +395,7 @@ def _format_datetime(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def _make_unstructurer() -> cattrs.Converter:
+def _make_unstructurer(*, include_none: bool) -> cattrs.Converter:
     conv = cattrs.Converter()
     conv.register_unstructure_hook(datetime, _format_datetime)
     # An unknown status is a pseudo-member whose value is the server's own string.
@@ -407,6 +407,8 @@ def _make_unstructurer() -> cattrs.Converter:
             for field in attrs.fields(attrs.resolve_types(cls))
         }
         base = make_dict_unstructure_fn(cls, conv, **overrides)
+        if include_none:
+            return base
 
         def unstructure_model(obj: Any) -> dict[str, Any]:
             return {key: value for key, value in base(obj).items() if value is not None}
@@ -422,10 +424,15 @@ def _make_unstructurer() -> cattrs.Converter:
     return conv
 
 
-_unstructurer = _make_unstructurer()
+_unstructurer = _make_unstructurer(include_none=False)
+_unstructurer_with_none = _make_unstructurer(include_none=True)
 
 
-def unstructure(model: Any) -> dict[str, Any]:
-    """A model as a JSON-ready dict: camelCase names, ISO 8601 UTC times, ``None`` left out."""
-    result: dict[str, Any] = _unstructurer.unstructure(model)
+def unstructure(model: Any, *, include_none: bool = False) -> dict[str, Any]:
+    """A model as a JSON-ready dict: camelCase names, ISO 8601 UTC times.
+
+    ``None`` fields are left out unless ``include_none`` (then they are ``null``).
+    """
+    converter = _unstructurer_with_none if include_none else _unstructurer
+    result: dict[str, Any] = converter.unstructure(model)
     return result

@@ -91,22 +91,25 @@ class _JSONModel:
 
     __slots__ = ()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, include_none: bool = False) -> dict[str, Any]:
         """Return the model as the API writes it: a JSON-ready ``dict``.
 
         Field names are the API's camelCase ones (``Execution`` gives
         ``executionId`` and ``duration``), timestamps ISO 8601 strings in UTC
         (``2026-01-10T08:00:00Z``), nested models dicts, and fields that are
-        ``None`` are left out. An execution status the SDK does not know is
-        kept as the server's string. No request is made.
+        ``None`` are left out (``include_none=True`` keeps them as ``None``, in
+        nested models too, so every field is there). An execution status the
+        SDK does not know is kept as the server's string. No request is made.
         """
         from ._convert import unstructure  # _convert imports this module
 
-        return unstructure(self)
+        return unstructure(self, include_none=include_none)
 
-    def to_json(self, *, indent: int | None = None) -> str:
+    def to_json(self, *, indent: int | None = None, include_none: bool = False) -> str:
         """Return :meth:`to_dict` as a JSON string (``indent`` as in :func:`json.dumps`)."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        return json.dumps(
+            self.to_dict(include_none=include_none), indent=indent, ensure_ascii=False
+        )
 
 
 @attrs.frozen

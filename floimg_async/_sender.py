@@ -39,7 +39,7 @@ from ._response import CAPTURING, SEEN
 from ._retry import RetryPolicy
 from ._uploads import Progress
 from ._wire import ERROR_BODY_BYTES, build_wire, classify_error
-from .transports import Transport, TransportResponse
+from .transports import OnRequest, OnResponse, Transport, TransportResponse, WireRequest
 
 __all__ = ["ClientStats", "Decoder", "Sender", "Shared", "logger", "read_all", "too_large"]
 
@@ -74,10 +74,31 @@ class ClientStats:
 class Shared:
     """What a client and its ``with_options`` copies share: transport, gate, counters."""
 
-    __slots__ = ("_rate_info", "closed", "gate", "rate_seen", "secret", "stats", "transport")
+    __slots__ = (
+        "_rate_info",
+        "closed",
+        "gate",
+        "on_request",
+        "on_response",
+        "rate_seen",
+        "secret",
+        "stats",
+        "transport",
+    )
 
-    def __init__(self, transport: Transport, secret: str) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        secret: str,
+        *,
+        on_request: OnRequest | None = None,
+        on_response: OnResponse | None = None,
+    ) -> None:
         self.transport = transport
+        self.on_request = on_request
+        """Awaited with each attempt's wire request before it is sent."""
+        self.on_response = on_response
+        """Awaited with each attempt's wire request and response (body unread)."""
         self.secret = secret
         """The API key, scrubbed from everything a server echoes back."""
         self.gate = RateGate()
@@ -253,13 +274,17 @@ class Sender:
         )
         debug = _DEBUG_ON(logging.DEBUG)
         started = loop.time() if debug else 0.0
-        shared.stats.requests += 1
         response: TransportResponse | None = None
         try:
+            if shared.on_request is not None:
+                wire = await self._before_send(request, wire, loop, deadline_at)
+            shared.stats.requests += 1
             response = await shared.transport.send(wire)
             if _RATE_HEADER in response.headers and request.authenticated:
                 # The API's (not a download host's); kept unparsed until read.
                 shared.rate_seen = response.headers
+            if shared.on_response is not None:
+                await shared.on_response(wire, response)
             status = response.status
             if status >= 400:
                 body = await response.read(ERROR_BODY_BYTES)
@@ -321,6 +346,23 @@ class Sender:
                 await response.aclose()
             if stream is not None:
                 stream.close()
+
+    async def _before_send(
+        self,
+        request: Request,
+        wire: WireRequest,
+        loop: asyncio.AbstractEventLoop,
+        deadline_at: float | None,
+    ) -> WireRequest:
+        """Await the ``on_request`` hook; the time it took comes off the attempt's deadline."""
+        assert self.shared.on_request is not None
+        await self.shared.on_request(wire)
+        if deadline_at is None:
+            return wire
+        remaining = deadline_at - loop.time()
+        if remaining <= 0:
+            raise DeadlineExceededError(f"{request.what}: the call's deadline passed")
+        return wire._replace(remaining=remaining)
 
     async def _wait_at_gate(
         self, request: Request, loop: asyncio.AbstractEventLoop, deadline_at: float | None

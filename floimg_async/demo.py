@@ -20,15 +20,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import logging
 import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import SimpleNamespace
-
-import aiohttp
 
 from floimg_async import Execution, FloImg, FloImgError, RunResult
 
@@ -45,29 +42,6 @@ HEADLINES = [
     "Streaming a million rows", "What retries cost you", "Thank you, contributors",
 ]  # fmt: skip
 THEMES = ["ocean", "sunset", "forest", "mono", "candy"]
-
-
-class _Counters:
-    """Counts what the client sends, through the public hooks: a trace config and the logger."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.retries = 0
-        self.trace = aiohttp.TraceConfig()
-        self.trace.on_request_start.append(self._on_request)
-
-    async def _on_request(self, *_: object) -> None:
-        self.requests += 1
-
-    def log_handler(self) -> logging.Handler:
-        counters = self
-
-        class RetryCounter(logging.Handler):
-            def emit(self, record: logging.LogRecord) -> None:
-                if record.levelno == logging.INFO and record.getMessage().startswith("retrying"):
-                    counters.retries += 1
-
-        return RetryCounter(logging.INFO)
 
 
 def _sample_photo() -> bytes:
@@ -119,89 +93,82 @@ async def run_demo(
 ) -> dict[str, float]:
     """Run the tour; return the summary figures. Raises FloImgError if the API fails."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    counters = _Counters()
-    logger = logging.getLogger("floimg_async")
-    handler = counters.log_handler()
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
     started = time.monotonic()
-    try:
-        async with (
-            _api(base_url, api_key) as api,
-            FloImg(api.api_key, base_url=api.base_url, trace_configs=[counters.trace]) as client,
+    async with (
+        _api(base_url, api_key) as api,
+        FloImg(api.api_key, base_url=api.base_url) as client,
+    ):
+        where = "the local emulator" if api.local else api.base_url
+        print(f"FloImg API: {where} ({api.base_url})")
+
+        # client.stats counts what the client sends: requests (retries included), retries.
+
+        # 1. A project to keep things together, and a photo uploaded into it.
+        project = await client.projects.create(
+            "Demo campaign", description="Made by python -m floimg_async.demo"
+        )
+        photo = await client.images.upload(_sample_photo(), name="lake.png", project_id=project.id)
+        print(
+            f"created project {project.id}; uploaded {photo.name} "
+            f"({photo.width}x{photo.height}, {photo.size} bytes) as {photo.id}"
+        )
+
+        # 2. What can this account run? Listings are lazy async iterators.
+        print("workflows:")
+        async for workflow in client.workflows.list(page_size=10, max_items=10):
+            print(f"  {workflow.id:<22} {workflow.name}")
+
+        # 3. Many cards at once: run_many keeps `concurrency` in flight and yields
+        #    each result as it finishes. A failure is a result, never an exception.
+        parameter_sets = (
+            {"prompt": HEADLINES[i % len(HEADLINES)], "theme": THEMES[i % len(THEMES)]}
+            for i in range(cards)
+        )
+        results: list[RunResult] = []
+        requests_before = client.stats.requests
+        async for result in client.workflows.run_many(
+            "wf_social_card", parameter_sets, concurrency=concurrency
         ):
-            where = "the local emulator" if api.local else api.base_url
-            print(f"FloImg API: {where} ({api.base_url})")
+            results.append(result)
+            _progress(len(results), cards, sum(not r.ok for r in results))
+        card_requests = client.stats.requests - requests_before
 
-            # 1. A project to keep things together, and a photo uploaded into it.
-            project = await client.projects.create(
-                "Demo campaign", description="Made by python -m floimg_async.demo"
-            )
-            photo = await client.images.upload(
-                _sample_photo(), name="lake.png", project_id=project.id
-            )
-            print(
-                f"created project {project.id}; uploaded {photo.name} "
-                f"({photo.width}x{photo.height}, {photo.size} bytes) as {photo.id}"
-            )
+        # 4. One-off jobs in async mode. `run` is submit + wait; the waiter polls with
+        #    backoff and can report each status change as it happens.
+        thumbnail = await client.workflows.run(
+            "wf_thumbnail", {"imageId": photo.id, "size": 320}, timeout=60
+        )
+        print(f"thumbnail {thumbnail.id}: {thumbnail.status}")
+        submitted = await client.workflows.submit(
+            "wf_captioned_photo", {"imageId": photo.id, "caption": "Lake at dawn"}
+        )
+        captioned = await client.executions.wait(
+            submitted,
+            timeout=60,
+            on_update=lambda e: print(f"captioned photo {e.id}: {e.status}"),
+        )
 
-            # 2. What can this account run? Listings are lazy async iterators.
-            print("workflows:")
-            async for workflow in client.workflows.list(page_size=10, max_items=10):
-                print(f"  {workflow.id:<22} {workflow.name}")
+        # 5. Stream the image listing: one page in memory at a time.
+        stored = 0
+        async for page in client.images.list(page_size=10).pages():
+            stored += len(page.items)
+        print(f"storage holds {stored} images")
 
-            # 3. Many cards at once: run_many keeps `concurrency` in flight and yields
-            #    each result as it finishes. A failure is a result, never an exception.
-            parameter_sets = (
-                {"prompt": HEADLINES[i % len(HEADLINES)], "theme": THEMES[i % len(THEMES)]}
-                for i in range(cards)
+        # 6. Download every output; the API key goes only to the API's own origin.
+        outputs: list[tuple[str, Execution]] = [
+            (f"card-{r.index:02d}.png", r.execution)
+            for r in sorted(results, key=lambda r: r.index)
+            if r.ok and r.execution is not None
+        ]
+        outputs += [("thumbnail.webp", thumbnail), ("captioned-photo.png", captioned)]
+        saved = await asyncio.gather(
+            *(
+                client.images.download(execution.output, out_dir / name)
+                for name, execution in outputs
+                if execution.output is not None
             )
-            results: list[RunResult] = []
-            requests_before = counters.requests
-            async for result in client.workflows.run_many(
-                "wf_social_card", parameter_sets, concurrency=concurrency
-            ):
-                results.append(result)
-                _progress(len(results), cards, sum(not r.ok for r in results))
-            card_requests = counters.requests - requests_before
-
-            # 4. One-off jobs in async mode. `run` is submit + wait; the waiter polls with
-            #    backoff and can report each status change as it happens.
-            thumbnail = await client.workflows.run(
-                "wf_thumbnail", {"imageId": photo.id, "size": 320}, timeout=60
-            )
-            print(f"thumbnail {thumbnail.id}: {thumbnail.status}")
-            submitted = await client.workflows.submit(
-                "wf_captioned_photo", {"imageId": photo.id, "caption": "Lake at dawn"}
-            )
-            captioned = await client.executions.wait(
-                submitted,
-                timeout=60,
-                on_update=lambda e: print(f"captioned photo {e.id}: {e.status}"),
-            )
-
-            # 5. Stream the image listing: one page in memory at a time.
-            stored = 0
-            async for page in client.images.list(page_size=10).pages():
-                stored += len(page.items)
-            print(f"storage holds {stored} images")
-
-            # 6. Download every output; the API key goes only to the API's own origin.
-            outputs: list[tuple[str, Execution]] = [
-                (f"card-{r.index:02d}.png", r.execution)
-                for r in sorted(results, key=lambda r: r.index)
-                if r.ok and r.execution is not None
-            ]
-            outputs += [("thumbnail.webp", thumbnail), ("captioned-photo.png", captioned)]
-            saved = await asyncio.gather(
-                *(
-                    client.images.download(execution.output, out_dir / name)
-                    for name, execution in outputs
-                    if execution.output is not None
-                )
-            )
-    finally:
-        logger.removeHandler(handler)
+        )
+        retries = client.stats.retries
 
     wall = time.monotonic() - started
     failures = [r for r in results if not r.ok]
@@ -211,7 +178,7 @@ async def run_demo(
         "downloaded": len(saved),
         "wall_time_s": round(wall, 2),
         "requests_per_execution": round(card_requests / max(1, len(results)), 2),
-        "retries": counters.retries,
+        "retries": retries,
     }
     print(
         f"\nsummary: {summary['items']} executions, {summary['failures']} failed, "

@@ -31,7 +31,7 @@ from ._portal import CLOSED_MESSAGE, Portal, iterate
 from ._ratelimit import RateLimitInfo
 from ._sender import DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_MAX_RESPONSE_BYTES, ClientStats
 from ._sync_types import SyncExecutions, SyncImages, SyncPager, SyncProjects, SyncWorkflows
-from .transports import Transport
+from .transports import OnRequest, OnResponse, Transport
 
 if TYPE_CHECKING:  # only for signatures: aiohttp is imported by the transport alone
     import aiohttp
@@ -116,7 +116,8 @@ class FloImg:
     returns a :class:`SyncPager` and ``run_many(...)`` a plain iterator of
     :class:`~floimg_async.RunResult` (closing it cancels work in flight).
     Safe to share between threads and to call from a thread whose own event
-    loop is running. ``on_update`` callbacks run on the client's loop thread.
+    loop is running. ``on_update`` callbacks and the ``on_request``/``on_response``
+    hooks (coroutine functions) run on the client's loop thread.
     Each client owns one daemon thread until :meth:`close` (or ``with``).
     """
 
@@ -147,6 +148,8 @@ class FloImg:
         max_download_bytes: int | None = DEFAULT_MAX_DOWNLOAD_BYTES,
         transport: Transport | None = None,
         default_headers: Mapping[str, str] | None = None,
+        on_request: OnRequest | None = None,
+        on_response: OnResponse | None = None,
     ) -> None:
         if session is not None:
             raise ValueError(
@@ -169,6 +172,8 @@ class FloImg:
             max_download_bytes=max_download_bytes,
             transport=transport,
             default_headers=default_headers,
+            on_request=on_request,
+            on_response=on_response,
         )
         portal = Portal()
         self._bind(client, portal, owner=None)

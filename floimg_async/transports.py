@@ -36,6 +36,8 @@ from ._errors import APIConnectionError, APITimeoutError, FloImgError
 __all__ = [
     "MockResponse",
     "MockTransport",
+    "OnRequest",
+    "OnResponse",
     "Transport",
     "TransportResponse",
     "WireRequest",
@@ -105,6 +107,25 @@ class Transport(Protocol):
 
     async def aclose(self) -> None:
         """Release every connection. Idempotent."""
+
+
+OnRequest = Callable[[WireRequest], Awaitable[None]]
+"""``FloImg(on_request=...)``: awaited before each attempt is sent.
+
+It sees every HTTP attempt the client makes (retries and image downloads
+included) as the :class:`WireRequest` about to go out, whose headers never
+hold the API key. Awaiting in it delays the attempt (to pace requests, say);
+the call's ``deadline`` still applies. What it raises ends the call.
+"""
+
+OnResponse = Callable[[WireRequest, TransportResponse], Awaitable[None]]
+"""``FloImg(on_response=...)``: awaited with each attempt's request and response.
+
+Called as soon as the status and headers arrive (error statuses and 429s
+included), before the body is read; do not read the body in it. The headers
+are the server's own, not scrubbed: a server echoing the key would show it
+here. What it raises ends the call.
+"""
 
 
 # -- the test double ---------------------------------------------------------------------------

@@ -77,6 +77,32 @@ def test_workflow_parameters_become_a_list_of_dicts() -> None:
     assert type(data["parameters"]) is list
 
 
+def test_include_none_keeps_every_field_in_nested_models_too() -> None:
+    execution = Execution(
+        id="e", status=ExecutionStatus.PENDING, output=ExecutionOutput(url="u", width=None)
+    )
+    full = execution.to_dict(include_none=True)
+    assert full == {
+        "executionId": "e",
+        "status": "pending",
+        "workflowId": None,
+        "output": {"url": "u", "width": None, "height": None, "format": None},
+        "error": None,
+        "duration": None,
+        "startedAt": None,
+        "completedAt": None,
+    }
+    # Only None fields differ: dropping them gives the default form back, order kept.
+    assert {k: v for k, v in full.items() if v is not None} | {
+        "output": {"url": "u"}
+    } == execution.to_dict()
+    assert json.loads(execution.to_json(include_none=True)) == full
+    workflow = Workflow(id="wf", parameters=(WorkflowParameter("p", "string"),))
+    assert workflow.to_dict(include_none=True)["parameters"] == [
+        {"name": "p", "type": "string", "required": False, "default": None}
+    ]
+
+
 def test_a_body_from_the_api_comes_back_with_the_same_names() -> None:
     body = {
         "id": "img_abc123",

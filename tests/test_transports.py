@@ -15,6 +15,7 @@ from floimg_async import (
     APIConnectionError,
     APITimeoutError,
     ClientStats,
+    DeadlineExceededError,
     FloImg,
     FloImgError,
     NotFoundError,
@@ -265,3 +266,119 @@ async def test_upload_progress_over_aiohttp_and_a_raising_callback(
     assert [done for done, _ in progress] == [512 * 1024, 1024 * 1024, size]
     assert {total for _, total in progress} == {size}
     assert client.stats.requests == 2, "the failing callback's upload was not retried"
+
+
+# -- on_request / on_response: every attempt, without aiohttp ----------------------------------
+
+
+async def test_hooks_see_every_attempt_retries_and_downloads_included(
+    fake_sleep: FakeSleep,
+) -> None:
+    answers = [
+        MockResponse(503, json={"error": {"code": "unavailable", "message": "busy"}}),
+        MockResponse(200, json=WORKFLOW, headers={"X-RateLimit-Remaining": "7"}),
+        MockResponse(200, body=b"png"),
+    ]
+    seen: list[tuple[str, ...]] = []
+
+    async def on_request(wire: WireRequest) -> None:
+        seen.append(("request", wire.method, wire.url))
+
+    async def on_response(wire: WireRequest, response: TransportResponse) -> None:
+        remaining = response.headers.get("x-ratelimit-remaining", "-")
+        seen.append(("response", wire.url, str(response.status), remaining))
+
+    async with client_for(
+        lambda r: answers.pop(0), fake_sleep, on_request=on_request, on_response=on_response
+    ) as client:
+        await client.workflows.get("wf_1")
+        assert await client.with_options(max_retries=0).images.download("https://cdn.x/a") == b"png"
+        assert client.stats.requests == 3
+    url = f"{BASE_URL}/workflows/wf_1"
+    assert seen == [
+        ("request", "GET", url),
+        ("response", url, "503", "-"),
+        ("request", "GET", url),
+        ("response", url, "200", "7"),
+        ("request", "GET", "https://cdn.x/a"),  # a with_options copy shares the hooks
+        ("response", "https://cdn.x/a", "200", "-"),
+    ]
+
+
+async def test_a_raising_hook_ends_the_call_unretried_and_nothing_is_sent() -> None:
+    class Refused(Exception):
+        pass
+
+    async def on_request(wire: WireRequest) -> None:
+        raise Refused("no budget")
+
+    async with client_for(lambda r: MockResponse(200, json=WORKFLOW), on_request=on_request) as c:
+        with pytest.raises(Refused):
+            await c.workflows.get("wf_1")
+        assert c._sender.shared.transport.requests == []  # type: ignore[attr-defined]
+        assert c.stats.requests == 0
+
+
+async def test_a_raising_response_hook_ends_the_call_and_closes_the_response() -> None:
+    closed: list[bool] = []
+
+    class Tracked(MockResponse):
+        async def aclose(self) -> None:
+            closed.append(True)
+
+    async def on_response(wire: WireRequest, response: TransportResponse) -> None:
+        raise LookupError("bad header")
+
+    async with client_for(lambda r: Tracked(503), on_response=on_response) as c:
+        with pytest.raises(LookupError):
+            await c.workflows.get("wf_1")
+        assert c.stats.requests == 1 and c.stats.retries == 0
+    assert closed == [True]
+
+
+async def test_time_spent_in_on_request_comes_off_the_deadline() -> None:
+    async def slow(wire: WireRequest) -> None:
+        await asyncio.sleep(0.05)
+
+    remaining: list[float | None] = []
+
+    def handler(wire: WireRequest) -> MockResponse:
+        remaining.append(wire.remaining)
+        return MockResponse(200, json=WORKFLOW)
+
+    async with client_for(handler, on_request=slow, deadline=30) as client:
+        await client.workflows.get("wf_1")
+        with pytest.raises(DeadlineExceededError, match="deadline"):
+            await client.with_options(deadline=0.01).workflows.get("wf_1")
+    (left,) = remaining
+    assert left is not None and left <= 30 - 0.05
+
+
+@pytest.mark.parametrize("name", ["on_request", "on_response"])
+async def test_hooks_must_be_callable(name: str) -> None:
+    with pytest.raises(TypeError, match=name):
+        FloImg(API_KEY, base_url=BASE_URL, **{name: "not a function"})
+
+
+async def test_hooks_over_aiohttp_never_see_the_key(make_server: MakeServer) -> None:
+    async def workflow(request: web.Request) -> web.Response:
+        assert request.headers["Authorization"] == f"Bearer {API_KEY}"
+        return web.json_response(WORKFLOW, headers={"X-RateLimit-Limit": "60"})
+
+    server = await make_server()
+    server.route("GET", "/v1/workflows/wf_1", workflow)
+    await server.start()
+    seen: list[str] = []
+
+    async def on_request(wire: WireRequest) -> None:
+        seen.append(repr(wire))
+
+    async def on_response(wire: WireRequest, response: TransportResponse) -> None:
+        seen.append(f"{response.status} {response.headers['x-ratelimit-limit']}")
+
+    async with FloImg(
+        API_KEY, base_url=server.base_url, on_request=on_request, on_response=on_response
+    ) as client:
+        assert (await client.workflows.get("wf_1")).id == "wf_1"
+    assert len(seen) == 2 and seen[1] == "200 60"
+    assert API_KEY not in seen[0] and "Authorization" not in seen[0]

@@ -3,14 +3,12 @@
 ::
 
     from floimg_async import FloImg
-    from floimg_async.bulk import BulkJob, RequestCounter
+    from floimg_async.bulk import BulkJob
 
-    counter = RequestCounter()
-    async with FloImg(trace_configs=[counter.trace_config]) as client:
+    async with FloImg() as client:
         job = BulkJob(
             client, "wf_social_card", "cards.jsonl", "cards.journal",
             concurrency=16, out_path="results.jsonl", download_dir="images",
-            request_counter=counter,
         )
         summary = await job.run()
 
@@ -39,7 +37,7 @@ from ._input import InputFingerprint, InputItem, fingerprint, read_items
 from ._items import ItemState, JournalItem, idempotency_key
 from ._job import BulkJob
 from ._journal import Journal
-from ._metrics import RequestCounter
+from ._paths import output_problem
 from ._results import download_name, result_line
 from ._summary import BulkProgress, BulkSummary, OnProgress, default_journal_path
 
@@ -57,12 +55,12 @@ __all__ = [
     "JournalLockedError",
     "JournalMismatchError",
     "OnProgress",
-    "RequestCounter",
     "UnsafePathError",
     "default_journal_path",
     "download_name",
     "fingerprint",
     "idempotency_key",
+    "output_problem",
     "read_items",
     "result_line",
 ]

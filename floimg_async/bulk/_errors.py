@@ -16,6 +16,8 @@ __all__ = [
 class BulkError(FloImgError):
     """Base class of the errors a bulk run raises before or instead of doing its work."""
 
+    code = "bulk_error"
+
 
 class JournalMismatchError(BulkError):
     """The journal belongs to another workflow or another input file.
@@ -25,9 +27,13 @@ class JournalMismatchError(BulkError):
     to start afresh (items it already ran would then run again).
     """
 
+    code = "journal_mismatch"
+
 
 class JournalLockedError(BulkError):
     """Another process is running a bulk job on the same journal."""
+
+    code = "journal_locked"
 
 
 class JournalCorruptError(BulkError):
@@ -41,6 +47,8 @@ class JournalCorruptError(BulkError):
     the damaged journal had run would then run again).
     """
 
+    code = "journal_corrupt"
+
 
 class UnsafePathError(BulkError):
     """A path of the run would overwrite the user's data, so the run is refused.
@@ -51,3 +59,5 @@ class UnsafePathError(BulkError):
     ``out_path`` holds results this journal did not write, or when the
     download folder holds another run's images.
     """
+
+    code = "unsafe_path"

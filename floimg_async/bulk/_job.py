@@ -10,8 +10,6 @@ from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from .. import (
     APIConnectionError,
     APIError,
@@ -29,7 +27,6 @@ from .. import (
 from ._errors import BulkError
 from ._input import InputItem, fingerprint, read_items
 from ._journal import ItemState, Journal, JournalItem
-from ._metrics import RequestCounter
 from ._paths import check_paths, claim_download_dir, output_problem
 from ._polling import DurationEstimator, Poller
 from ._results import ResultsFile, download_name, result_line
@@ -75,9 +72,8 @@ class BulkJob:
     ``download_dir`` receives each image as ``<index:06d>.<ext>`` and is
     claimed by this run (``.floimg-bulk.json``; another run's folder is
     refused). A bad input line or an unusable execution output fails its item
-    only. Pass the
-    :class:`RequestCounter` whose ``trace_config`` the client was built with
-    to have requests counted in the summary. ``on_result`` is called with each
+    only. The summary's ``requests`` is read from ``client.stats``.
+    ``on_result`` is called with each
     settled item's result line (the dict ``out_path`` gets), once per item per
     run: items settled by an earlier run (skipped) included, items left
     unfinished not, so the last run's calls cover the whole input.
@@ -105,7 +101,6 @@ class BulkJob:
         poll_interval: float = 1.0,
         max_poll_interval: float = 10.0,
         wait_timeout: float | None = None,
-        request_counter: RequestCounter | None = None,
         on_result: Callable[[dict[str, Any]], Any] | None = None,
         mode: str | None = None,
     ) -> None:
@@ -132,7 +127,6 @@ class BulkJob:
         self.poll_interval = poll_interval
         self.max_poll_interval = max_poll_interval
         self.wait_timeout = wait_timeout
-        self.request_counter = request_counter
         self.on_result = on_result
         self.mode = mode
         #: The workflow's learned execution time; made afresh by each run (on its loop).
@@ -158,7 +152,7 @@ class BulkJob:
         check_paths(self.input_path, self.journal_path, self.out_path, self.download_dir)
         loop = asyncio.get_running_loop()
         started = loop.time()
-        counted_from = self.request_counter.requests if self.request_counter else 0
+        counted_from = self.client.stats.requests
         source = await asyncio.to_thread(fingerprint, self.input_path)
         self.estimator = DurationEstimator()
         self._poller = self._make_poller()
@@ -193,11 +187,7 @@ class BulkJob:
                 completed_total=counts[ItemState.COMPLETED],
                 failed_total=counts[ItemState.FAILED],
                 elapsed=loop.time() - started,
-                requests=(
-                    None
-                    if self.request_counter is None
-                    else self.request_counter.requests - counted_from
-                ),
+                requests=self.client.stats.requests - counted_from,
                 mode=mode,
             )
         finally:
@@ -340,7 +330,7 @@ class BulkJob:
 
     async def _completed(self, index: int, final: Execution) -> Outcome:
         journal = self._require_journal()
-        output = None if final.output is None else attrs.asdict(final.output)
+        output = None if final.output is None else final.output.to_dict()
         problem = output_problem(output)
         if problem is not None:
             # A hostile or broken answer: this item fails, the run goes on.
@@ -431,10 +421,7 @@ class BulkJob:
 
 
 def _code_of(exc: BaseException) -> str:
-    if isinstance(exc, APIError) and exc.code:
+    """The journal's error code: the SDK error's own ``code``, else the exception's class."""
+    if isinstance(exc, FloImgError) and exc.code:
         return exc.code
-    if isinstance(exc, WaitTimeoutError):
-        return "wait_timeout"
-    if isinstance(exc, APIConnectionError):
-        return "timeout" if "Timeout" in type(exc).__name__ else "connection_error"
     return type(exc).__name__

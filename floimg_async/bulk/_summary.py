@@ -44,7 +44,8 @@ class BulkSummary:
     failed download): run the same job again to finish them. ``resumed`` counts
     items a previous run had left in flight. ``completed_total`` and
     ``failed_total`` are the journal's totals over all runs. ``requests`` is the
-    number of HTTP requests sent (when a :class:`RequestCounter` was given);
+    number of HTTP requests the client sent during the run (from ``client.stats``,
+    retries included; ``None`` when not counted);
     ``mode`` how executions were sent (``"async"`` or ``"sync"``).
     """
 

@@ -16,11 +16,10 @@ from ..bulk import (
     BulkJob,
     BulkSummary,
     JournalCorruptError,
-    RequestCounter,
     default_journal_path,
 )
 from ._context import Interrupted, Settings, json_option, pass_settings, run_async
-from ._output import emit_json, show_object, to_jsonable
+from ._output import emit_json, show_object
 from ._progress import BulkBar
 
 __all__ = ["EXIT_JOURNAL_CORRUPT", "bulk"]
@@ -111,14 +110,13 @@ def bulk(
     if not input_path.is_file():
         raise click.BadParameter(f"{str(input_path)!r} is not a file", param_hint="INPUT.jsonl")
     journal_path = journal or default_journal_path(input_path, out)
-    counter = RequestCounter()
     stream = out is None
 
     def print_result(line: dict[str, Any]) -> None:
         click.echo(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
 
     async def go() -> BulkSummary:
-        async with settings.client(trace_configs=[counter.trace_config]) as client:
+        async with settings.client() as client:
             job = BulkJob(
                 client,
                 workflow_id,
@@ -131,7 +129,6 @@ def bulk(
                 poll_interval=poll_interval,
                 max_poll_interval=max(max_poll_interval, poll_interval),
                 wait_timeout=wait_timeout,
-                request_counter=counter,
                 on_result=print_result if stream else None,
                 mode=mode,
             )
@@ -167,11 +164,26 @@ def bulk(
 
 def _print_summary(settings: Settings, summary: BulkSummary, *, to_stderr: bool) -> None:
     """The summary: on stdout, or on stderr when stdout carries the results."""
-    data: dict[str, Any] = to_jsonable(summary)
-    data["ok"] = summary.ok
     per = summary.requests_per_execution
-    data["requestsPerExecution"] = None if per is None else round(per, 3)
-    data["elapsed"] = round(summary.elapsed, 3)
+    data: dict[str, Any] = {
+        "runId": summary.run_id,
+        "workflowId": summary.workflow_id,
+        "journalPath": str(summary.journal_path),
+        "outPath": None if summary.out_path is None else str(summary.out_path),
+        "total": summary.total,
+        "completed": summary.completed,
+        "failed": summary.failed,
+        "skipped": summary.skipped,
+        "unfinished": summary.unfinished,
+        "resumed": summary.resumed,
+        "completedTotal": summary.completed_total,
+        "failedTotal": summary.failed_total,
+        "elapsed": round(summary.elapsed, 3),
+        "requests": summary.requests,
+        "mode": summary.mode,
+        "ok": summary.ok,
+        "requestsPerExecution": None if per is None else round(per, 3),
+    }
     if settings.json:
         if to_stderr:
             click.echo(json.dumps(data, ensure_ascii=False, separators=(",", ":")), err=True)

@@ -86,7 +86,7 @@ def wait_execution(
 
     async def go() -> None:
         transfers = Transfers()
-        async with settings.client(trace_configs=[transfers.trace_config]) as client:
+        async with settings.client() as client:
             with wait_display(execution_id) as on_update:
                 watch.on_display = on_update
                 execution = await client.executions.wait(

@@ -54,12 +54,16 @@ def upload(
 
     async def go() -> None:
         transfers = Transfers()
-        async with settings.client(trace_configs=[transfers.trace_config]) as client:
+        async with settings.client() as client:
             for path in files:
                 try:
-                    with transfers.upload(path.name, path.stat().st_size):
+                    with transfers.track(path.name, path.stat().st_size) as on_progress:
                         image = await client.images.upload(
-                            path, name=name, project_id=project_id, content_type=content_type
+                            path,
+                            name=name,
+                            project_id=project_id,
+                            content_type=content_type,
+                            on_progress=on_progress,
                         )
                 except Exception as exc:
                     outcomes.failure(str(path), exc, {"file": str(path)})
@@ -188,7 +192,7 @@ def download(settings: Settings, images_or_urls: tuple[str, ...], dest: str) -> 
 
     async def go() -> None:
         transfers = Transfers()
-        async with settings.client(trace_configs=[transfers.trace_config]) as client:
+        async with settings.client() as client:
             for ref in images_or_urls:
                 try:
                     source: Image | str = ref if _is_url(ref) else await client.images.get(ref)
@@ -206,8 +210,10 @@ def download(settings: Settings, images_or_urls: tuple[str, ...], dest: str) -> 
                             "to another path"
                         )
                     written[target] = (ref, url)
-                    async with transfers.download(ref, target):
-                        saved = await client.images.download(source, target)
+                    with transfers.track(ref) as on_progress:
+                        saved = await client.images.download(
+                            source, target, on_progress=on_progress
+                        )
                 except Exception as exc:
                     outcomes.failure(ref, exc, {"image": ref})
                     continue

@@ -129,7 +129,7 @@ def execute(
 
     async def go() -> None:
         transfers = Transfers()
-        async with settings.client(trace_configs=[transfers.trace_config]) as client:
+        async with settings.client() as client:
             parameters = await typed_parameters(client, workflow_id, parsed)
             execution = await client.workflows.execute(workflow_id, parameters, idempotency_key=key)
             watch.seen(execution)
@@ -186,7 +186,7 @@ def run(
 
     async def go() -> None:
         transfers = Transfers()
-        async with settings.client(trace_configs=[transfers.trace_config]) as client:
+        async with settings.client() as client:
             parameters = await typed_parameters(client, workflow_id, parsed)
             execution = await client.workflows.submit(workflow_id, parameters, idempotency_key=key)
             watch.seen(execution)

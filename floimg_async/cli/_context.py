@@ -12,7 +12,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
-import aiohttp
 import attrs
 import click
 
@@ -57,7 +56,7 @@ class Settings:
     # Run after the command's error line is printed (e.g. how to resume an execution).
     after_error: list[Callable[[], None]] = attrs.Factory(list)
 
-    def client(self, *, trace_configs: list[aiohttp.TraceConfig] | None = None) -> FloImg:
+    def client(self) -> FloImg:
         """A client built from the options (raises :class:`ConfigError` without an API key).
 
         With ``-v`` (given anywhere on the line) the first client also turns on
@@ -78,7 +77,6 @@ class Settings:
             base_url=self.base_url,
             timeout=self.timeout,
             max_retries=self.max_retries,
-            trace_configs=trace_configs,
         )
 
 

@@ -48,8 +48,8 @@ async def show_execution(
     saved: Path | None = None
     if download is not None and execution.output is not None and execution.output.url:
         target = download_target(download, execution.output.url)
-        async with transfers.download(execution.id, target):
-            result = await client.images.download(execution.output, target)
+        with transfers.track(execution.id) as on_progress:
+            result = await client.images.download(execution.output, target, on_progress=on_progress)
         assert isinstance(result, Path)
         saved = result
     if settings.json:

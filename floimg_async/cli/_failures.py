@@ -17,12 +17,11 @@ import click
 from .. import (
     APIConnectionError,
     APIError,
-    APITimeoutError,
     FloImgError,
     ResponseDecodeError,
     WaitTimeoutError,
 )
-from ..bulk import BulkError, JournalLockedError, JournalMismatchError
+from ..bulk import BulkError
 from ._context import Settings
 from ._output import emit_json, safe_text
 
@@ -57,32 +56,26 @@ _FILE_ERRORS = (
 class NotDeletedError(FloImgError):
     """The API answered a delete without confirming that the image was deleted."""
 
+    code = "not_deleted"
+
 
 def describe(exc: BaseException) -> tuple[str, str, int]:
     """``(code, message, exit status)`` of an error that ends a command or an item."""
-    if isinstance(exc, NotDeletedError):
-        return "not_deleted", str(exc), EXIT_API
     if isinstance(exc, APIError):
         message = exc.message
         if exc.request_id:
             message += f" (request_id={exc.request_id})"
         return exc.code or f"http_{exc.status}", message, EXIT_API
-    if isinstance(exc, APITimeoutError):
-        return "timeout", str(exc), EXIT_CONNECTION
-    if isinstance(exc, ResponseDecodeError):
-        return "bad_response", str(exc), EXIT_CONNECTION
-    if isinstance(exc, APIConnectionError):
-        return "connection_error", str(exc), EXIT_CONNECTION
-    if isinstance(exc, WaitTimeoutError):
-        return "wait_timeout", str(exc), EXIT_CONNECTION
-    if isinstance(exc, JournalMismatchError):
-        return "journal_mismatch", str(exc), EXIT_USAGE
-    if isinstance(exc, JournalLockedError):
-        return "journal_locked", str(exc), EXIT_USAGE
-    if isinstance(exc, BulkError):
-        return "bulk_error", str(exc), EXIT_USAGE
-    if isinstance(exc, FloImgError):
-        return "error", str(exc), 1
+    if isinstance(exc, FloImgError):  # every SDK error names itself with a stable code
+        if isinstance(exc, NotDeletedError):
+            status = EXIT_API
+        elif isinstance(exc, APIConnectionError | ResponseDecodeError | WaitTimeoutError):
+            status = EXIT_CONNECTION
+        elif isinstance(exc, BulkError):
+            status = EXIT_USAGE
+        else:
+            status = 1
+        return exc.code, str(exc), status
     if isinstance(exc, ValueError | TypeError):
         return "invalid_argument", str(exc), EXIT_USAGE
     if isinstance(exc, _FILE_ERRORS):

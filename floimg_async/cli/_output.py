@@ -1,9 +1,9 @@
 """Everything the CLI prints on stdout: JSON (one object per result) or human text.
 
-JSON uses the API's own camelCase field names (``executionId``, ``projectId``,
-``createdAt``, ``duration``), so ``floimg … --json`` looks like the HTTP API's
-answers and the API reference applies to it. Datetimes are ISO 8601 in UTC
-with a ``Z``.
+JSON of a model is its ``to_dict()``: the API's own camelCase field names
+(``executionId``, ``projectId``, ``createdAt``, ``duration``), so ``floimg …
+--json`` looks like the HTTP API's answers and the API reference applies to
+it. Datetimes are ISO 8601 in UTC with a ``Z``.
 """
 
 from __future__ import annotations
@@ -13,15 +13,13 @@ import enum
 import json
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import PurePath
 from typing import Any
 
 import attrs
 import click
-
-from .._convert import to_camel
 
 __all__ = [
     "REDACTED",
@@ -128,30 +126,24 @@ def _redact_data(data: Any) -> Any:
     return data
 
 
-def to_jsonable(value: Any, *, when: Callable[[datetime], str] | None = None) -> Any:
-    """Turn a model (any attrs instance), or data holding models, into plain JSON data.
+def to_jsonable(value: Any) -> Any:
+    """Turn a model, or data holding models, into plain JSON data.
 
-    Field names follow the API's wire names: a field's ``wire`` metadata where
-    it has one (``Execution.id`` → ``executionId``), else its camelCase name.
-    Datetimes become ``when(moment)`` (default :func:`iso`).
+    A model becomes its ``to_dict(include_none=True)`` (the API's field names,
+    ISO 8601 UTC timestamps, every field present); enums their values, paths strings,
+    exceptions ``{"type", "message"}``, anything else its ``str``.
     """
-    if attrs.has(type(value)):
-        return {
-            field.metadata.get("wire", to_camel(field.name)): to_jsonable(
-                getattr(value, field.name), when=when
-            )
-            for field in attrs.fields(type(value))
-        }
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict(include_none=True)
     if isinstance(value, enum.Enum):
-        return to_jsonable(value.value, when=when)
+        return to_jsonable(value.value)
     if value is None or isinstance(value, str | int | float | bool):
         return value
-    if isinstance(value, datetime):
-        return (when or iso)(value)
     if isinstance(value, Mapping):
-        return {str(key): to_jsonable(item, when=when) for key, item in value.items()}
+        return {str(key): to_jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [to_jsonable(item, when=when) for item in value]
+        return [to_jsonable(item) for item in value]
     if isinstance(value, PurePath):
         return str(value)
     if isinstance(value, BaseException):
@@ -161,15 +153,34 @@ def to_jsonable(value: Any, *, when: Callable[[datetime], str] | None = None) ->
 
 def human_time(moment: datetime) -> str:
     """The one timestamp format of text output: ISO 8601 UTC to the second (``…T10:30:00Z``)."""
-    return iso(moment.replace(microsecond=0))
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601, UTC spelled ``Z`` (``2026-01-15T10:30:00Z``); naive times are taken as UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    text = moment.astimezone(timezone.utc).isoformat()
-    return text.removesuffix("+00:00") + "Z"
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _moments(value: Any) -> set[datetime]:
+    """Every timestamp a model holds (nested models and lists included)."""
+    if isinstance(value, datetime):
+        return {value}
+    found: set[datetime] = set()
+    if attrs.has(type(value)):
+        for field in attrs.fields(type(value)):
+            found |= _moments(getattr(value, field.name))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            found |= _moments(item)
+    return found
+
+
+def _as_moment(text: str, moments: set[datetime]) -> datetime | None:
+    """The model's timestamp that ``to_dict()`` wrote as ``text``, if it is one."""
+    if not moments or not text.endswith("Z"):
+        return None
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00")
+    except ValueError:
+        return None
+    return moment if moment in moments else None
 
 
 def emit_json(value: Any) -> None:
@@ -231,6 +242,7 @@ def _cell(value: Any) -> str:
 def show_object(value: Any, *, title: str | None = None) -> None:
     """Print one object as aligned ``key  value`` lines (nested objects as ``a.b``)."""
     flat: list[tuple[str, str]] = []
+    moments = _moments(value)
 
     def walk(prefix: str, data: Any) -> None:
         if isinstance(data, Mapping) and data:
@@ -242,9 +254,11 @@ def show_object(value: Any, *, title: str | None = None) -> None:
                 walk(f"{prefix}[{position}]", item)
         else:
             text = json.dumps(data, ensure_ascii=False) if isinstance(data, list | dict) else data
+            if isinstance(text, str):
+                text = _as_moment(text, moments) or text  # people get seconds
             flat.append((prefix, _cell(text)))
 
-    walk("", to_jsonable(value, when=human_time))
+    walk("", to_jsonable(value))
     if title:
         click.echo(title)
     width = max((len(key) for key, _ in flat), default=0)

@@ -1,21 +1,15 @@
 """Progress bars on stderr (rich), drawn only when stderr is a terminal.
 
-Byte progress of uploads comes from aiohttp's tracing (``on_request_chunk_sent``)
-through a ``TraceConfig`` given to the client, so the SDK needs no hooks. A
-download's total comes from its ``Content-Length`` and its progress from the
-size of the partial file the SDK writes beside the destination.
+Byte progress of uploads and downloads comes from the SDK's public
+``on_progress(bytes_done, bytes_total)`` callback on ``images.upload`` and
+``images.download``: :class:`Transfers` hands one to each transfer.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import contextvars
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
-from types import SimpleNamespace
+from collections.abc import Callable, Iterator
 
-import aiohttp
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -34,12 +28,10 @@ from .. import Execution
 from ..bulk import BulkProgress
 from ._output import safe_text
 
-__all__ = ["BulkBar", "Transfers", "progress_enabled", "wait_display"]
+__all__ = ["BulkBar", "OnBytes", "Transfers", "progress_enabled", "wait_display"]
 
-_current: contextvars.ContextVar[TaskID | None] = contextvars.ContextVar(
-    "floimg_cli_transfer", default=None
-)
-_POLL_SECONDS = 0.1
+OnBytes = Callable[[int, "int | None"], None]
+"""An ``on_progress(bytes_done, bytes_total)`` callback for the SDK's transfers."""
 
 
 def _console() -> Console:
@@ -54,41 +46,22 @@ def progress_enabled() -> bool:
 class Transfers:
     """Byte progress for uploads and downloads; a no-op when not enabled.
 
-    Build the client with ``trace_configs=[transfers.trace_config]`` and wrap
-    each transfer in :meth:`upload` or :meth:`download`; each draws its own bar
-    for as long as it runs, and leaves the finished bar on screen.
+    Wrap each transfer in :meth:`track` and pass what it yields as the SDK's
+    ``on_progress``; each transfer draws its own bar for as long as it runs,
+    and leaves the finished bar on screen.
     """
 
     def __init__(self, enabled: bool | None = None) -> None:
         self.enabled = progress_enabled() if enabled is None else enabled
         self._progress: Progress | None = None
-        self.trace_config = aiohttp.TraceConfig()
-        self.trace_config.on_request_start.append(self._on_start)
-        self.trace_config.on_request_chunk_sent.append(self._on_chunk_sent)
-        self.trace_config.on_request_end.append(self._on_end)
 
     @contextlib.contextmanager
-    def upload(self, label: str, size: int | None) -> Iterator[None]:
-        """Show the upload of ``label`` (``size`` bytes) while the block runs."""
-        with self._track(label, size):
-            yield
+    def track(self, label: str, size: int | None = None) -> Iterator[OnBytes | None]:
+        """Show the transfer of ``label`` while the block runs; yield its ``on_progress``.
 
-    @contextlib.asynccontextmanager
-    async def download(self, label: str, dest: Path) -> AsyncIterator[None]:
-        """Show a download to ``dest`` while the block runs."""
-        with self._track(label, None) as task:
-            watcher = None
-            if task is not None:
-                watcher = asyncio.ensure_future(self._watch(task, dest))
-            try:
-                yield
-            finally:
-                if watcher is not None:
-                    watcher.cancel()
-                    await asyncio.gather(watcher, return_exceptions=True)
-
-    @contextlib.contextmanager
-    def _track(self, label: str, size: int | None) -> Iterator[TaskID | None]:
+        Yields None (no callback needed) when progress is off or another bar is
+        showing. ``size`` is the total when known before the first byte.
+        """
         if not self.enabled or self._progress is not None:
             yield None
             return
@@ -101,56 +74,25 @@ class Transfers:
             console=_console(),
         )
         task = progress.add_task(safe_text(label), total=size)
-        token = _current.set(task)
+
+        def on_progress(done: int, total: int | None) -> None:
+            # A retry reports from 0 again, so "done" is set, never added.
+            if total is not None:
+                progress.update(task, completed=done, total=total)
+            else:
+                progress.update(task, completed=done)
+
         progress.start()
         succeeded = False
         try:
-            yield task
+            yield on_progress
             succeeded = True
         finally:
-            _current.reset(token)
-            if succeeded:
-                total = progress.tasks[0].total
-                progress.update(task, completed=total if total is not None else 0)
+            total = progress.tasks[0].total
+            if succeeded and total is not None:
+                progress.update(task, completed=total)
             progress.stop()
             self._progress = None
-
-    async def _watch(self, task: TaskID, dest: Path) -> None:
-        # The SDK streams into ".<name>.<random>.part" beside dest, then renames it.
-        folder = dest if dest.is_dir() else dest.parent
-        pattern = "*.part" if dest.is_dir() else f".{dest.name}.*.part"
-        for _ in range(10_000_000):  # bounded; cancelled when the download ends
-            await asyncio.sleep(_POLL_SECONDS)
-            sizes = [p.stat().st_size for p in folder.glob(pattern) if p.exists()]
-            if sizes and self._progress is not None:
-                self._progress.update(task, completed=max(sizes))
-
-    async def _on_start(
-        self, _s: aiohttp.ClientSession, _c: SimpleNamespace, _p: aiohttp.TraceRequestStartParams
-    ) -> None:
-        task = _current.get()
-        if task is not None and self._progress is not None:
-            self._progress.update(task, completed=0)  # a retry starts over
-
-    async def _on_chunk_sent(
-        self,
-        _s: aiohttp.ClientSession,
-        _c: SimpleNamespace,
-        params: aiohttp.TraceRequestChunkSentParams,
-    ) -> None:
-        task = _current.get()
-        if task is not None and self._progress is not None:
-            self._progress.advance(task, len(params.chunk))
-
-    async def _on_end(
-        self, _s: aiohttp.ClientSession, _c: SimpleNamespace, params: aiohttp.TraceRequestEndParams
-    ) -> None:
-        task = _current.get()
-        if task is None or self._progress is None or params.method != "GET":
-            return
-        length = params.response.headers.get("Content-Length")
-        if length and length.isdigit():
-            self._progress.update(task, total=int(length))
 
 
 @contextlib.contextmanager

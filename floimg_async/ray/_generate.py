@@ -12,19 +12,16 @@ import re
 import time
 import uuid
 from pathlib import PurePosixPath
-from types import SimpleNamespace
 from typing import Any
 
-import aiohttp
-import attrs
 import pyarrow as pa
 import pyarrow.fs as pafs
 import ray
 import ray.data
 
-from .. import APIError, FloImg, WorkflowFailedError
-from ..bulk import download_name
-from ..bulk._paths import output_problem
+from .. import FloImg, FloImgError, WorkflowFailedError
+from ..bulk import download_name, output_problem
+from ..transports import TransportResponse, WireRequest
 from ._budget import BudgetActor
 
 __all__ = ["OUTPUT_SCHEMA", "FloImgGenerator", "generate", "idempotency_key", "make_budget"]
@@ -170,7 +167,7 @@ class FloImgGenerator:
                 self.workflow_id, parameters, idempotency_key=key
             )
             result["execution_id"] = execution.id
-            output = None if execution.output is None else attrs.asdict(execution.output)
+            output = None if execution.output is None else execution.output.to_dict()
             problem = output_problem(output)
             if problem is not None:
                 return _failed(result, problem, "invalid_output")
@@ -180,12 +177,11 @@ class FloImgGenerator:
                 result["file"] = await self._save(client, row_id, url, output)
             result["status"] = "completed"
             return result
-        except WorkflowFailedError as exc:
-            failed = exc.execution
-            result["execution_id"] = getattr(failed, "id", None) or result["execution_id"]
-            return _failed(result, str(exc), exc.code or "workflow_failed")
-        except APIError as exc:
-            return _failed(result, str(exc), exc.code or f"http_{exc.status}")
+        except FloImgError as exc:  # every SDK error names itself with a stable code
+            if isinstance(exc, WorkflowFailedError):
+                failed = exc.execution
+                result["execution_id"] = getattr(failed, "id", None) or result["execution_id"]
+            return _failed(result, str(exc), exc.code or type(exc).code)
         except Exception as exc:  # a failure is a row, never an exception that kills the dataset
             return _failed(result, f"{type(exc).__name__}: {exc}", type(exc).__name__)
 
@@ -228,22 +224,18 @@ class FloImgGenerator:
     def _ensure_client(self) -> FloImg:
         """The actor's client, made on the loop Ray runs the UDF on (a client is loop-bound)."""
         if self._client is None:
-            trace = aiohttp.TraceConfig()
-            trace.on_request_start.append(self._on_request_start)
-            trace.on_request_end.append(self._on_request_end)
             self._client = FloImg(
                 self._api_key.value,
                 base_url=self.base_url,
-                trace_configs=[trace],
+                on_request=self._on_request,
+                on_response=self._on_response,
                 **self.client_options,
             )
             self._api_prefix = self._client.base_url.rstrip("/") + "/"
         return self._client
 
-    async def _on_request_start(
-        self, session: aiohttp.ClientSession, ctx: SimpleNamespace, params: Any
-    ) -> None:
-        if not str(params.url).startswith(self._api_prefix):
+    async def _on_request(self, wire: WireRequest) -> None:
+        if not wire.url.startswith(self._api_prefix):
             return  # storage downloads do not count against the API's limit
         prepaid = _PREPAID.get()
         if prepaid:
@@ -251,12 +243,9 @@ class FloImgGenerator:
             return
         await self._book()  # a retry, or any other API request: book a slot for it too
 
-    async def _on_request_end(
-        self, session: aiohttp.ClientSession, ctx: SimpleNamespace, params: Any
-    ) -> None:
-        if not str(params.url).startswith(self._api_prefix):
+    async def _on_response(self, wire: WireRequest, response: TransportResponse) -> None:
+        if not wire.url.startswith(self._api_prefix):
             return
-        response = params.response
         headers = response.headers
         status = response.status
         remaining = _number(headers.get("X-RateLimit-Remaining"))

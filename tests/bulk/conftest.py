@@ -14,7 +14,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _bulk_support import EmulatorProcess
 
 from floimg_async import FloImg
-from floimg_async.bulk import RequestCounter
 from floimg_async.emulator import Emulator
 
 
@@ -35,16 +34,8 @@ async def emulator() -> AsyncIterator[Emulator]:
         yield emu
 
 
-@pytest.fixture
-def counter() -> RequestCounter:
-    """A request counter to build clients with."""
-    return RequestCounter()
-
-
 @pytest_asyncio.fixture
-async def client(emulator: Emulator, counter: RequestCounter) -> AsyncIterator[FloImg]:
-    """A client of the in-process emulator that counts its requests."""
-    async with FloImg(
-        emulator.api_key, base_url=emulator.base_url, trace_configs=[counter.trace_config]
-    ) as c:
+async def client(emulator: Emulator) -> AsyncIterator[FloImg]:
+    """A client of the in-process emulator (``client.stats`` counts its requests)."""
+    async with FloImg(emulator.api_key, base_url=emulator.base_url) as c:
         yield c

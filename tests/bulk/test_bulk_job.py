@@ -17,7 +17,6 @@ from floimg_async.bulk import (
     ItemState,
     Journal,
     JournalMismatchError,
-    RequestCounter,
     fingerprint,
     idempotency_key,
 )
@@ -51,13 +50,12 @@ def _job(client: FloImg, workflow: str, tmp_path: Path, **kwargs: Any) -> BulkJo
 
 
 async def test_bulk_runs_every_line_once_then_a_rerun_sends_nothing(
-    client: FloImg, emulator: Emulator, counter: RequestCounter, tmp_path: Path
+    client: FloImg, emulator: Emulator, tmp_path: Path
 ) -> None:
     prompts = [f"p{n}" for n in range(12)]
     _input(tmp_path / "in.jsonl", prompts, width=40, height=20)
     seen: list[BulkProgress] = []
     job = _job(client, "wf_social_card", tmp_path, download_dir=tmp_path / "img")
-    job.request_counter = counter
     summary = await job.run(on_progress=seen.append)
     assert (summary.completed, summary.failed, summary.skipped) == (12, 0, 0)
     assert summary.ok and summary.total == 12

@@ -1,7 +1,7 @@
 """Requests per execution: sync mode (one request), async mode (polls timed by an estimate).
 
-The request counts come from the client's own trace (every request, retries and
-polls included) against the in-process emulator; no wall-clock assertions.
+The request counts come from the client's ``stats`` (every request, retries and
+polls included) and, by method, from the in-process emulator; no wall-clock assertions.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from floimg_async.bulk import (
     BulkJob,
     Journal,
     JournalMismatchError,
-    RequestCounter,
     fingerprint,
     idempotency_key,
 )
@@ -39,24 +38,25 @@ def _input(path: Path, count: int, tag: str) -> Path:
 
 async def _run(
     emulator: Emulator, tmp_path: Path, count: int, **options: Any
-) -> tuple[Any, RequestCounter]:
-    counter = RequestCounter()
+) -> tuple[Any, Counter[str]]:
+    """Run a job; return its summary and the requests the emulator saw, by method."""
     source = _input(tmp_path / "in.jsonl", count, "m")
-    async with FloImg(
-        emulator.api_key, base_url=emulator.base_url, trace_configs=[counter.trace_config]
-    ) as client:
-        summary = await BulkJob(
-            client, "wf_social_card", source, tmp_path / "j", request_counter=counter, **options
-        ).run()
-    return summary, counter
+    async with FloImg(emulator.api_key, base_url=emulator.base_url) as client:
+        summary = await BulkJob(client, "wf_social_card", source, tmp_path / "j", **options).run()
+        assert summary.requests == client.stats.requests  # the run was all the client sent
+    by_method: Counter[str] = Counter()
+    for route, answers in emulator.stats.by_route.items():
+        by_method[route.split(" ", 1)[0]] += sum(answers.values())
+    return summary, by_method
 
 
 async def test_bulk_sync_mode_costs_one_request_per_execution(tmp_path: Path) -> None:
     async with Emulator(port=0, execution_time=0.05) as emulator:
-        summary, counter = await _run(emulator, tmp_path, 60, mode="sync", concurrency=12)
+        summary, by_method = await _run(emulator, tmp_path, 60, mode="sync", concurrency=12)
         executions = await emulator.executions()
     assert summary.ok and summary.completed == 60 and summary.mode == "sync"
-    assert counter.by_method == Counter({"POST": 60, "GET": 1})  # + the workflow check
+    assert by_method == Counter({"POST": 60, "GET": 1})  # + the workflow check
+    assert summary.requests == 61
     assert summary.requests_per_execution is not None
     assert summary.requests_per_execution <= 1.05
     assert {e.mode for e in executions} == {"sync"}
@@ -66,11 +66,12 @@ async def test_bulk_sync_mode_costs_one_request_per_execution(tmp_path: Path) ->
 async def test_bulk_async_mode_polls_about_once_per_execution(tmp_path: Path) -> None:
     # 2-second executions scaled down by 8 (the poll settings too): same arithmetic.
     async with Emulator(port=0, execution_time=0.25) as emulator:
-        summary, counter = await _run(
+        summary, by_method = await _run(
             emulator, tmp_path, 64, concurrency=16, poll_interval=0.125, max_poll_interval=1.25
         )
     assert summary.ok and summary.mode == "async"
-    assert counter.by_method["POST"] == 64
+    assert by_method["POST"] == 64
+    assert summary.requests == sum(by_method.values())
     per = summary.requests_per_execution
     assert per is not None and per <= 2.2, f"{per:.3f} requests per execution"
 

@@ -7,8 +7,31 @@ from datetime import datetime, timedelta, timezone
 import click
 import pytest
 
-from floimg_async import Execution, ExecutionOutput, ExecutionStatus, Workflow, WorkflowParameter
-from floimg_async.cli._output import TableWriter, to_jsonable
+import floimg_async
+import floimg_async.bulk
+from floimg_async import (
+    APIConnectionError,
+    APIError,
+    Execution,
+    ExecutionOutput,
+    ExecutionStatus,
+    FloImgError,
+    LocalFileError,
+    ResponseDecodeError,
+    ResponseTooLargeError,
+    WaitTimeoutError,
+    Workflow,
+    WorkflowParameter,
+)
+from floimg_async.bulk import BulkError
+from floimg_async.cli._failures import (
+    EXIT_API,
+    EXIT_CONNECTION,
+    EXIT_USAGE,
+    NotDeletedError,
+    describe,
+)
+from floimg_async.cli._output import TableWriter, show_object, to_jsonable
 from floimg_async.cli._params import coerce, load_parameters, parse_param
 
 
@@ -81,6 +104,24 @@ def test_cli_to_jsonable_uses_wire_names_and_iso_dates() -> None:
     }
 
 
+def test_cli_text_shows_the_models_timestamps_to_the_second_and_other_text_as_is(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    started = datetime(2026, 1, 15, 10, 30, 5, 123000, tzinfo=timezone(timedelta(hours=2)))
+    execution = Execution(
+        id="exec_1",
+        status=ExecutionStatus.RUNNING,
+        started_at=started,
+        error="2026-01-15T08:30:05.999999Z",  # looks like a timestamp: server text, kept
+    )
+    show_object(execution)
+    lines = [line.split(maxsplit=1) for line in capsys.readouterr().out.splitlines()]
+    shown = {words[0]: words[1] if len(words) > 1 else "" for words in lines}
+    assert shown["startedAt"] == "2026-01-15T08:30:05Z"
+    assert shown["error"] == "2026-01-15T08:30:05.999999Z"
+    assert shown["executionId"] == "exec_1" and shown["completedAt"] == ""
+
+
 def test_cli_table_writer_batches_keep_the_first_batch_widths(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -93,3 +134,50 @@ def test_cli_table_writer_batches_keep_the_first_batch_widths(
     assert len(lines) == 6
     assert {line.index("x") for line in lines[1:]} == {lines[0].index("NAME")}
     assert lines[-1].endswith("xx…")  # wider than the first batch: cut, never misaligned
+
+
+def _an(cls: type[FloImgError]) -> FloImgError:
+    """An instance of any SDK error class, whatever its constructor wants."""
+    if issubclass(cls, APIError):
+        return cls("no", status=500)
+    if issubclass(cls, ResponseTooLargeError):
+        return cls("too big", status=200, limit=1)
+    if issubclass(cls, ResponseDecodeError):
+        return cls("bad", status=200)
+    if issubclass(cls, LocalFileError):
+        return cls("gone", path="/x")
+    if issubclass(cls, WaitTimeoutError):
+        return cls("slow", execution=None)
+    return cls("failed")
+
+
+def _error_classes() -> list[type[FloImgError]]:
+    found: list[type[FloImgError]] = []
+    for module in (floimg_async, floimg_async.bulk):
+        for name in module.__all__:
+            value = getattr(module, name)
+            if isinstance(value, type) and issubclass(value, FloImgError):
+                found.append(value)
+    return [*found, NotDeletedError]
+
+
+@pytest.mark.parametrize("cls", _error_classes(), ids=lambda cls: cls.__name__)
+def test_cli_reports_every_sdk_error_by_its_own_code(cls: type[FloImgError]) -> None:
+    code, _message, status = describe(_an(cls))
+    assert code == cls.code and code.isidentifier() and code.islower()
+    expected = (
+        EXIT_API
+        if issubclass(cls, APIError | NotDeletedError)
+        else EXIT_CONNECTION
+        if issubclass(cls, APIConnectionError | ResponseDecodeError | WaitTimeoutError)
+        else EXIT_USAGE
+        if issubclass(cls, BulkError)
+        else 1
+    )
+    assert status == expected
+
+
+def test_every_sdk_error_class_has_a_code_of_its_own() -> None:
+    classes = _error_classes()
+    codes = [cls.code for cls in classes]
+    assert len(set(codes)) == len(codes), codes
