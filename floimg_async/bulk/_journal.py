@@ -100,7 +100,9 @@ class Journal:
                     if str(mode).lower() != "wal":
                         raise OSError(f"cannot put the journal {str(self.path)!r} in WAL mode")
                     self._db.execute("PRAGMA synchronous = NORMAL")
-                    self._db.executescript(_SCHEMA)
+                    # One transaction: a crash mid-creation leaves no half a schema, which
+                    # a resume would refuse as another program's database.
+                    self._db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
             except BaseException:
                 if self._db is not None:
                     self._db.close()
@@ -111,15 +113,17 @@ class Journal:
         self._db.row_factory = sqlite3.Row
         self._meta: dict[str, str] = {}
         self._empty = False
-        try:
-            with self._guard():
-                rows = self._db.execute("SELECT key, value FROM meta").fetchall()
-        except JournalCorruptError:
-            if not readonly or self._has_tables():
+        if readonly and not self._has_tables():
+            # A journal being created this very moment: nothing in it yet. Its schema
+            # is created in one transaction, so once a table is seen, all of them are.
+            self._empty = True
+        else:
+            try:
+                with self._guard():
+                    rows = self._db.execute("SELECT key, value FROM meta").fetchall()
+            except JournalCorruptError:
                 self.close()
                 raise
-            self._empty = True  # a journal being created this very moment: nothing in it yet
-        else:
             self._meta = {str(row["key"]): str(row["value"]) for row in rows}
         if self._meta and self._meta.get("format") not in (None, _FORMAT):
             self.close()

@@ -110,3 +110,47 @@ def test_bulk_default_journal_path_and_download_names(tmp_path: Path) -> None:
     assert download_name(3, {"url": "http://h/x", "format": "jpeg"}) == "000003.jpg"
     assert download_name(3, None) == "000003.png"
     assert json.loads(json.dumps({"ok": True}))["ok"]
+
+
+def test_bulk_journal_killed_while_it_is_being_created_resumes(tmp_path: Path) -> None:
+    """kill -9 at random moments of a journal's creation never leaves one a resume refuses.
+
+    The schema is created in one transaction; a half-made one would read as another
+    program's database (JournalCorruptError, exit 5) and strand the run.
+    """
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import sys\n"
+        "from floimg_async.bulk import Journal\n"
+        "print('ready', flush=True)\n"
+        "sys.stdin.readline()\n"
+        "Journal(sys.argv[1]).close()\n"
+    )
+    rng = random.Random(20261201)
+    for attempt in range(5):
+        path = tmp_path / f"j{attempt}.journal"
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None and proc.stdin is not None
+        assert proc.stdout.readline().strip() == "ready"  # imports done: kill during creation
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        time.sleep(rng.uniform(0, 0.02))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        proc.stdin.close()
+        proc.stdout.close()
+        if path.exists():
+            with Journal(path, readonly=True):
+                pass
+        with Journal(path) as journal:  # the resume: never JournalCorruptError
+            assert journal.path == path
