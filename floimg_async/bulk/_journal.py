@@ -28,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from ._errors import JournalCorruptError, JournalMismatchError
+from ._errors import BulkError, JournalCorruptError, JournalMismatchError
 from ._input import InputFingerprint
 from ._items import ItemState, JournalItem, idempotency_key
 from ._sqlite import Transaction, acquire_lock, release_lock
@@ -189,6 +189,14 @@ class Journal:
             text = str(exc).lower()
             if "locked" in text or "busy" in text or "unable to open" in text:
                 raise
+            if self.readonly and "readonly database" in text:
+                # A run stopped mid-write (kill -9, power loss): SQLite must roll its
+                # last transaction back before anyone reads, which a read-only open
+                # cannot do. Nothing is damaged; a resume recovers it.
+                raise BulkError(
+                    f"the journal {str(self.path)!r} was left mid-write by a run that "
+                    "stopped; resume the run (which recovers it) before inspecting it"
+                ) from exc
             raise JournalCorruptError(
                 f"the journal {str(self.path)!r} is damaged or not a bulk journal ({exc})"
             ) from exc

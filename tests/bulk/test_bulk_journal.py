@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from floimg_async.bulk import (
+    BulkError,
     ItemState,
     Journal,
+    JournalCorruptError,
     JournalLockedError,
     JournalMismatchError,
     default_journal_path,
@@ -150,7 +152,13 @@ def test_bulk_journal_killed_while_it_is_being_created_resumes(tmp_path: Path) -
         proc.stdin.close()
         proc.stdout.close()
         if path.exists():
-            with Journal(path, readonly=True):
-                pass
+            try:  # inspecting first: fine, or told to resume (never "damaged")
+                with Journal(path, readonly=True):
+                    pass
+            except BulkError as exc:
+                assert not isinstance(exc, JournalCorruptError)
+                assert "resume the run" in str(exc)
         with Journal(path) as journal:  # the resume: never JournalCorruptError
             assert journal.path == path
+        with Journal(path, readonly=True):  # and after it, inspection works
+            pass
