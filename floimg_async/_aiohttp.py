@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import platform
+import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -30,6 +31,8 @@ USER_AGENT = (
 )
 
 _CONNECTION_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError)
+# Python 3.10's tasks cannot tell who cancelled them (Task.cancelling() is 3.11+).
+_NO_CANCELLING = sys.version_info < (3, 11)
 
 
 def check_timeout(timeout: object) -> aiohttp.ClientTimeout:
@@ -91,6 +94,10 @@ class AiohttpTransport:
         )
         self.closed = False
         self.loop: asyncio.AbstractEventLoop | None = None
+        # Python 3.10 only: the tasks inside session.request() now, and those that
+        # were when close() began (close() cancels the ones waiting for a connection).
+        self._sending: set[asyncio.Task[Any]] = set()
+        self._sending_at_close: frozenset[asyncio.Task[Any]] = frozenset()
 
     # -- sessions -------------------------------------------------------------------------------
 
@@ -150,6 +157,7 @@ class AiohttpTransport:
                     "FloImg client runs in; close it in its own loop"
                 )
         self.closed = True
+        self._sending_at_close = frozenset(self._sending)
         public, self._public_session = self._public_session, None
         session, self._session = self._session, None
         if public is not None:
@@ -174,6 +182,9 @@ class AiohttpTransport:
         remaining = request.remaining
         if remaining is not None and (timeout.total is None or remaining < timeout.total):
             timeout = attrs.evolve(timeout, total=remaining)
+        task = asyncio.current_task() if _NO_CANCELLING else None
+        if task is not None:
+            self._sending.add(task)
         try:
             resp = await session.request(
                 request.method,
@@ -192,7 +203,7 @@ class AiohttpTransport:
         except asyncio.CancelledError:
             # close() cancels the calls that wait for a pooled connection; a task that
             # nobody cancelled gets a FloImgError saying so, not a bare CancelledError.
-            if self.closed and not _being_cancelled():
+            if self.closed and not self._being_cancelled():
                 raise FloImgError(
                     "the FloImg client was closed while this call waited for a connection"
                 ) from None
@@ -211,7 +222,24 @@ class AiohttpTransport:
                 f"the aiohttp session cannot be used ({exc}); was the session passed to "
                 "FloImg closed?"
             ) from exc
+        finally:
+            if task is not None:
+                self._sending.discard(task)
         return AiohttpResponse(resp, self, timeout.total)
+
+    def _being_cancelled(self) -> bool:
+        """Whether someone other than close() asked to cancel the running task.
+
+        Python 3.11+ counts the task's cancel requests. Python 3.10 cannot: there a
+        task that was inside ``session.request()`` when close() began counts as
+        cancelled by close() (a caller's own cancel in that same moment reads as
+        the close, and the call raises FloImgError instead of CancelledError).
+        """
+        task = asyncio.current_task()
+        if _NO_CANCELLING:
+            return task not in self._sending_at_close
+        cancelling = getattr(task, "cancelling", None)
+        return cancelling is None or bool(cancelling())
 
     def _translate(self, exc: BaseException, timeout: float | None) -> FloImgError:
         redact(exc, self._secret, clean_aiohttp)
@@ -288,13 +316,6 @@ class AiohttpResponse:
     async def aclose(self) -> None:
         """Release the connection back to the pool (closed if the body was not read)."""
         self._resp.release()
-
-
-def _being_cancelled() -> bool:
-    """Whether someone asked to cancel the running task (Python 3.11+; else assume so)."""
-    task = asyncio.current_task()
-    cancelling = getattr(task, "cancelling", None)
-    return cancelling is None or bool(cancelling())
 
 
 def clean_aiohttp(exc: BaseException, scrub_text: Callable[[str], str]) -> None:

@@ -63,6 +63,32 @@ def test_bodies_orjson_refuses_read_as_the_stdlib_reads_them(body: bytes, mode: 
 
 
 @pytest.mark.parametrize(
+    "body",
+    [
+        b"-9223372036854775809",  # one past int64
+        b"18446744073709551616",  # one past uint64
+        b'{"a": [1, 123456789012345678901234567890]}',
+        b"[9223372036854775807, -9223372036854775808, 18446744073709551615]",  # the edges
+        b'{"id": "12345678901234567890123"}',  # a long digit run inside a string
+        b"0.12345678901234567890123",
+    ],
+)
+def test_integers_past_64_bits_read_exactly_as_the_stdlib_reads_them(
+    body: bytes, mode: str
+) -> None:
+    # orjson alone reads an integer past 64 bits as a float (losing digits), which
+    # still compares equal to the int: compare the text, which shows type and digits.
+    assert repr(_json.loads(body)) == repr(json.loads(body))
+
+
+@settings(max_examples=100, deadline=None)
+@given(number=st.integers(min_value=-(2**80), max_value=2**80))
+def test_property_every_integer_reads_back_exactly(number: int) -> None:
+    body = json.dumps({"n": [number]}).encode()
+    assert repr(_json.loads(body)) == repr({"n": [number]})
+
+
+@pytest.mark.parametrize(
     "value",
     [{"when": datetime.datetime(2026, 1, 1)}, {"s": {1, 2}}, {1: "int key"}, {"n": 2**70}],
 )
