@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from ._convert import converter, structure
+from ._convert import list_structurer, structure
 from ._errors import ResponseDecodeError
 from ._models import Page
 
@@ -51,9 +51,8 @@ def parse_page(data: Any, key: str, cls: type[T], *, offset: int, limit: int, wh
             status=200,
             body_excerpt=repr(data)[:200],
         )
-    hook = converter.get_structure_hook(cls)
     try:
-        items = tuple([hook(item, cls) for item in raw_items])
+        items = tuple(list_structurer(cls)(raw_items))
     except Exception:
         # Slow path, only to produce a readable error naming the bad item.
         for index, item in enumerate(raw_items):
