@@ -5,11 +5,15 @@ times faster. Both paths give the same values for every answer the API sends;
 where they could differ (a body orjson refuses: UTF-16, lone surrogates,
 nesting past 1024 levels; a value it cannot encode), the stdlib decides, so
 errors and edge cases read the same with or without the extra.
+
+``FLOIMG_NO_SPEEDUPS=1`` in the environment (read once, at import) leaves
+orjson unused even when installed: for comparing the two, e.g. in benchmarks.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -18,8 +22,10 @@ __all__ = ["SPEEDUPS", "dumps", "loads"]
 _loads: Callable[[bytes], Any] | None
 _dumps: Callable[[Any], bytes] | None
 try:
+    if os.environ.get("FLOIMG_NO_SPEEDUPS", "") not in ("", "0"):
+        raise ImportError("FLOIMG_NO_SPEEDUPS is set")
     import orjson
-except ImportError:  # the extra is not installed
+except ImportError:  # the extra is not installed, or switched off
     _loads = _dumps = None
 else:
     # Only what the stdlib encodes too: datetimes, dataclasses and subclasses of
