@@ -232,8 +232,20 @@ def _compiled_hook(
             got = call.format(f"o[{wire!r}]")
             takes.append(f"{v} = {got}" if required else f"{v} = {got} if {wire!r} in o else d{i}")
             presents.append(f"{v} = {call.format(v)}")
-    setters = _slot_setters(cls)
-    if setters is None:
+    twin = _mutable_twin(cls)
+    setters = None if twin is not None else _slot_setters(cls)
+    if twin is not None:
+        # Fill a mutable twin's slots with plain assignments, then make it a
+        # ``cls``: the cheapest way to build a frozen slotted object in Python
+        # (under half the cost of a slot setter call per field; the property
+        # tests hold the result equal to what cattrs builds).
+        env["_Twin"] = twin
+        build = ["self = _Twin()"]
+        build += [
+            f"self.{field.name} = {arg}" for field, arg in zip(attrs.fields(cls), args, strict=True)
+        ]
+        build.append("self.__class__ = _cls")
+    elif setters is None:
         build = [f"self = _cls({', '.join(args)})"]
     else:
         # A frozen slotted class with nothing in its __init__ but assignments: fill
@@ -285,6 +297,30 @@ def _compiled_hook(
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), env)
     return env["structure"], env["structure_list"]
+
+
+def _mutable_twin(cls: type[Any]) -> type[Any] | None:
+    """A plain slotted class whose instances can become ``cls`` by ``__class__`` assignment.
+
+    The twin has ``cls``'s bases and slots and nothing else, so CPython accepts
+    ``twin_instance.__class__ = cls`` (it checks the two layouts agree and
+    raises TypeError otherwise; that is tried here once). None when building
+    ``cls`` needs more than assignments (see :func:`_slot_setters`), or when
+    the layouts differ: on CPython a class that adds ``__weakref__`` next to
+    other slots cannot take part, hence ``_JSONModel`` holds ``__weakref__``.
+    """
+    if _slot_setters(cls) is None or "__slots__" not in cls.__dict__:
+        return None
+    names = [field.name for field in attrs.fields(cls)]
+    if any(not name.isidentifier() or name.startswith("__") for name in names):
+        return None
+    twin = type(f"_Mutable{cls.__name__}", cls.__bases__, {"__slots__": cls.__dict__["__slots__"]})
+    probe = twin()
+    try:
+        probe.__class__ = cls
+    except TypeError:
+        return None
+    return twin
 
 
 def _slot_setters(cls: type[Any]) -> list[Callable[[Any, Any], None]] | None:

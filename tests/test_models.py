@@ -226,3 +226,55 @@ def test_absent_and_null_optional_fields_are_none_and_defaults_hold() -> None:
     assert absent == null == WorkflowParameter("p", None, False, None)
     assert decode(body({"id": "w"}), Workflow, what="x").parameters == ()
     assert decode(body({"executionId": "e"}), Execution, what="x").status is ExecutionStatus.PENDING
+
+
+# -- decoded models are ordinary frozen instances of their class ----------------------------
+
+DECODED = {
+    WorkflowSummary: {"id": "wf_1", "name": "n", "createdAt": "2026-01-15T10:30:00Z"},
+    Workflow: {"id": "wf_1", "parameters": [{"name": "prompt", "required": True}]},
+    Image: {"id": "img_1", "url": "https://x/a.png", "size": 3},
+    Project: {"id": "p_1", "name": "Ads"},
+    ExecutionOutput: {"url": "https://x/a.png", "width": 1},
+    WorkflowParameter: {"name": "width", "default": 1},
+}
+
+
+@pytest.mark.parametrize("cls", list(DECODED), ids=lambda c: c.__name__)
+def test_decoded_models_are_frozen_exact_instances(cls: type) -> None:
+    """Whether built one by one or a page at a time, a model is its class, frozen, hashable,
+    weak-referenceable, picklable and equal to one made by its constructor."""
+    import copy
+    import pickle
+    import weakref
+
+    from floimg_async._convert import list_structurer
+
+    one = decode(body(DECODED[cls]), cls, what="test")
+    (listed,) = list_structurer(cls)([DECODED[cls]])
+    for model in (one, listed):
+        assert type(model) is cls
+        assert model == attrs.evolve(model) and hash(model) == hash(attrs.evolve(model))
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            model.name = "changed"  # type: ignore[misc]
+        assert weakref.ref(model)() is model
+        assert pickle.loads(pickle.dumps(model)) == model
+        assert copy.deepcopy(model) == model
+    assert one == listed
+
+
+def test_a_class_adding_its_own_weakref_slot_is_still_built_right() -> None:
+    """The compiled hook falls back to slot setters when __class__ assignment is refused."""
+    from floimg_async._convert import _as_str, _compiled_hook, _mutable_twin, _optional_str
+
+    @attrs.frozen
+    class Own:  # attrs adds __weakref__ next to the fields: CPython refuses the swap
+        id: str
+        name: str | None = None
+
+    assert _mutable_twin(Own) is None
+    compiled = _compiled_hook(Own, {"id": _as_str, "name": _optional_str})
+    assert compiled is not None
+    one, many = compiled
+    assert one({"id": "a"}) == Own("a") and many([{"id": "a", "name": "b"}]) == [Own("a", "b")]
+    assert type(one({"id": "a"})) is Own
