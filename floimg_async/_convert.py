@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import linecache
-import operator
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -163,10 +162,11 @@ def _compiled_hook(
     keyword-only); cattrs' own generated hook is used then.
 
     The second function returned structures a whole list of items (a listing
-    page) with the same code inlined in one loop: no call per item, and all
-    fields read by one ``itemgetter`` call while items carry every field (as
-    the API's listings do). At the first item that lacks one, the rest of the
-    list reads field by field with ``dict.get``, as the single-item hook does.
+    page) with the same code inlined in one loop: no call per item, and every
+    field read by a plain subscript (cheaper than ``dict.get``) while items
+    carry every field, as the API's listings do. At the first item that lacks
+    one, the rest of the list reads field by field with ``dict.get``, as the
+    single-item hook does, so a sparse page pays for one ``KeyError``.
     """
     env: dict[str, Any] = {
         "_cls": cls,
@@ -256,8 +256,7 @@ def _compiled_hook(
         for i, setter in enumerate(setters):
             env[f"s{i}"] = setter
             build.append(f"s{i}(self, {args[i]})")
-    env["_pick"] = operator.itemgetter(*wires)
-    unpack = f"{', '.join(args)}{',' if len(args) == 1 else ''} = pick(o)"
+    subscripts = [f"{v} = o[{wire!r}]" for v, wire in zip(args, wires, strict=True)]
 
     def indent(lines: list[str], depth: int) -> list[str]:
         return ["    " * depth + line for line in lines]
@@ -273,12 +272,11 @@ def _compiled_hook(
         "def structure_list(items):",
         "    out = []",
         "    append = out.append",
-        "    pick = _pick",
         "    whole = True",
         "    for o in items:",
         "        if whole:",
         "            try:",
-        f"                {unpack}",
+        *indent(subscripts, 4),
         "            except KeyError:",
         "                whole = False",
         "            else:",

@@ -263,18 +263,31 @@ def test_decoded_models_are_frozen_exact_instances(cls: type) -> None:
     assert one == listed
 
 
-def test_a_class_adding_its_own_weakref_slot_is_still_built_right() -> None:
-    """The compiled hook falls back to slot setters when __class__ assignment is refused."""
-    from floimg_async._convert import _as_str, _compiled_hook, _mutable_twin, _optional_str
+@pytest.mark.parametrize("swap", [True, False], ids=["twin", "slot-setters"])
+def test_compiled_hooks_build_right_with_and_without_the_twin(
+    swap: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ways of filling a frozen model give exact instances equal to the constructor's."""
+    from floimg_async import _convert
+
+    if not swap:  # as for a class whose layout CPython will not swap (3.10, 3.11: own weakref)
+        monkeypatch.setattr(_convert, "_mutable_twin", lambda cls: None)
 
     @attrs.frozen
-    class Own:  # attrs adds __weakref__ next to the fields: CPython refuses the swap
+    class Own:
         id: str
         name: str | None = None
 
-    assert _mutable_twin(Own) is None
-    compiled = _compiled_hook(Own, {"id": _as_str, "name": _optional_str})
+    compiled = _convert._compiled_hook(
+        Own, {"id": _convert._as_str, "name": _convert._optional_str}
+    )
     assert compiled is not None
     one, many = compiled
-    assert one({"id": "a"}) == Own("a") and many([{"id": "a", "name": "b"}]) == [Own("a", "b")]
-    assert type(one({"id": "a"})) is Own
+    assert ("_Twin" in one.__globals__) is (swap and _convert._mutable_twin(Own) is not None)
+    for model, expected in [
+        (one({"id": "a"}), Own("a")),
+        *zip(many([{"id": "a", "name": "b"}, {"id": "c"}]), [Own("a", "b"), Own("c")], strict=True),
+    ]:
+        assert type(model) is Own and model == expected
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            model.id = "changed"  # type: ignore[misc]

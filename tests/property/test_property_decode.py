@@ -347,8 +347,8 @@ def test_property_list_structurer_matches_the_item_hook(
 ) -> None:
     """A whole list structured at once equals the items structured one by one.
 
-    The compiled list loop reads every field with one ``itemgetter`` call until
-    an item lacks one, then field by field: mixing whole, sparse and broken
+    The compiled list loop reads every field by subscript until an item lacks
+    one, then field by field with ``dict.get``: mixing whole, sparse and broken
     items (in any order) checks that the switch changes nothing but the cost.
     """
     ran("list_vs_items")
