@@ -207,17 +207,17 @@ def _compiled_hook(
         elif hook is _optional_datetime:
             # _parse_datetime's fast path, inline; anything unusual goes to it whole.
             takes.append(take)
+            # fromisoformat raises TypeError for anything but a string (numbers,
+            # objects): those, and strings it cannot read, go to _parse_datetime.
             checks += [
-                f"if type({v}) is _str:",
+                f"if {v} is not None:",
                 "    try:",
                 f"        {v} = _fromiso({v})",
-                "    except ValueError:",
+                "    except (TypeError, ValueError):",
                 f"        {v} = _datetime({v}, _dt)",
                 "    else:",
                 f"        if {v}.tzinfo is None:",
                 f"            {v} = {v}.replace(tzinfo=_utc)",
-                f"elif {v} is not None:",
-                f"    {v} = _datetime({v}, _dt)",
             ]
         elif field.type is Any:
             takes.append(take)
