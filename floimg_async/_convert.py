@@ -406,6 +406,9 @@ def list_structurer(cls: type[T]) -> Callable[[Any], list[T]]:
     item); otherwise a loop over the converter's hook. Raises what the hook
     raises; callers word it (``_pagination.parse_page`` does).
     """
+    many = _LIST_HOOKS.get(cls)
+    if many is not None:
+        return many
     hook = converter.get_structure_hook(cls)  # compiles cls's hooks on first use
     many = _LIST_HOOKS.get(cls)
     if many is None:
