@@ -7,11 +7,15 @@ nesting past 1024 levels; a value it cannot encode; a body with a run of 19 or
 more digits, where orjson would read an integer past 64 bits as a float), the
 stdlib decides, so errors, edge cases and values read the same with or without
 the extra.
+
+``FLOIMG_NO_SPEEDUPS=1`` in the environment (read once, at import) leaves
+orjson unused even when installed: for comparing the two, e.g. in benchmarks.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -20,8 +24,10 @@ __all__ = ["SPEEDUPS", "dumps", "loads"]
 _loads: Callable[[bytes], Any] | None
 _dumps: Callable[[Any], bytes] | None
 try:
+    if os.environ.get("FLOIMG_NO_SPEEDUPS", "") not in ("", "0"):
+        raise ImportError("FLOIMG_NO_SPEEDUPS is set")
     import orjson
-except ImportError:  # the extra is not installed
+except ImportError:  # the extra is not installed, or switched off
     _loads = _dumps = None
 else:
     # Only what the stdlib encodes too: datetimes, dataclasses and subclasses of

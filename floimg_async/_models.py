@@ -89,7 +89,10 @@ _TERMINAL = frozenset(
 class _JSONModel:
     """``to_dict`` and ``to_json`` for every API model."""
 
-    __slots__ = ()
+    # Every model is weak-referenceable, as attrs makes them; holding the slot here
+    # rather than in each class is what lets _convert build them fast (see
+    # _convert._mutable_twin).
+    __slots__ = ("__weakref__",)
 
     def to_dict(self, *, include_none: bool = False) -> dict[str, Any]:
         """Return the model as the API writes it: a JSON-ready ``dict``.

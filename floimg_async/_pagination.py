@@ -8,12 +8,12 @@ however long the listing is.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 import attrs
 
-from ._convert import converter, structure
+from ._convert import list_structurer, structure
 from ._errors import ResponseDecodeError
 from ._models import Page
 
@@ -51,9 +51,8 @@ def parse_page(data: Any, key: str, cls: type[T], *, offset: int, limit: int, wh
             status=200,
             body_excerpt=repr(data)[:200],
         )
-    hook = converter.get_structure_hook(cls)
     try:
-        items = tuple([hook(item, cls) for item in raw_items])
+        items = tuple(list_structurer(cls)(raw_items))
     except Exception:
         # Slow path, only to produce a readable error naming the bad item.
         for index, item in enumerate(raw_items):
@@ -199,18 +198,18 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
 
 
 class _ItemIterator(AsyncIterator[T]):
-    __slots__ = ("_index", "_items", "_pages")
+    __slots__ = ("_items", "_pages")
 
     def __init__(self, pages: AsyncIterator[Page[T]]) -> None:
         self._pages = pages
-        self._items: tuple[T, ...] = ()
-        self._index = 0
+        self._items: Iterator[T] = iter(())
 
     async def __anext__(self) -> T:
-        while self._index >= len(self._items):
+        # One iterator step per item; a new page only when this one runs out.
+        for item in self._items:
+            return item
+        while True:
             page = await self._pages.__anext__()
-            self._items = page.items
-            self._index = 0
-        item = self._items[self._index]
-        self._index += 1
-        return item
+            self._items = iter(page.items)
+            for item in self._items:
+                return item

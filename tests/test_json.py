@@ -100,3 +100,19 @@ def test_encoding_accepts_and_refuses_what_the_stdlib_does(value: Any, mode: str
             json_body(value)
     else:
         assert json.loads(json_body(value)) == json.loads(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "speedups"), [("1", False), ("yes", False), ("0", True), ("", True)]
+)
+def test_floimg_no_speedups_switches_orjson_off(value: str, speedups: bool) -> None:
+    """FLOIMG_NO_SPEEDUPS (any value but empty or 0) makes the SDK use the stdlib's json."""
+    import subprocess
+    import sys
+
+    code = "from floimg_async import _json; print(_json.SPEEDUPS, _json.loads(b'[1]'))"
+    env = {"FLOIMG_NO_SPEEDUPS": value, "PATH": ""}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == [str(speedups), "[1]"]

@@ -226,3 +226,68 @@ def test_absent_and_null_optional_fields_are_none_and_defaults_hold() -> None:
     assert absent == null == WorkflowParameter("p", None, False, None)
     assert decode(body({"id": "w"}), Workflow, what="x").parameters == ()
     assert decode(body({"executionId": "e"}), Execution, what="x").status is ExecutionStatus.PENDING
+
+
+# -- decoded models are ordinary frozen instances of their class ----------------------------
+
+DECODED = {
+    WorkflowSummary: {"id": "wf_1", "name": "n", "createdAt": "2026-01-15T10:30:00Z"},
+    Workflow: {"id": "wf_1", "parameters": [{"name": "prompt", "required": True}]},
+    Image: {"id": "img_1", "url": "https://x/a.png", "size": 3},
+    Project: {"id": "p_1", "name": "Ads"},
+    ExecutionOutput: {"url": "https://x/a.png", "width": 1},
+    WorkflowParameter: {"name": "width", "default": 1},
+}
+
+
+@pytest.mark.parametrize("cls", list(DECODED), ids=lambda c: c.__name__)
+def test_decoded_models_are_frozen_exact_instances(cls: type) -> None:
+    """Whether built one by one or a page at a time, a model is its class, frozen, hashable,
+    weak-referenceable, picklable and equal to one made by its constructor."""
+    import copy
+    import pickle
+    import weakref
+
+    from floimg_async._convert import list_structurer
+
+    one = decode(body(DECODED[cls]), cls, what="test")
+    (listed,) = list_structurer(cls)([DECODED[cls]])
+    for model in (one, listed):
+        assert type(model) is cls
+        assert model == attrs.evolve(model) and hash(model) == hash(attrs.evolve(model))
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            model.name = "changed"  # type: ignore[misc]
+        assert weakref.ref(model)() is model
+        assert pickle.loads(pickle.dumps(model)) == model
+        assert copy.deepcopy(model) == model
+    assert one == listed
+
+
+@pytest.mark.parametrize("swap", [True, False], ids=["twin", "slot-setters"])
+def test_compiled_hooks_build_right_with_and_without_the_twin(
+    swap: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ways of filling a frozen model give exact instances equal to the constructor's."""
+    from floimg_async import _convert
+
+    if not swap:  # as for a class whose layout CPython will not swap (3.10, 3.11: own weakref)
+        monkeypatch.setattr(_convert, "_mutable_twin", lambda cls: None)
+
+    @attrs.frozen
+    class Own:
+        id: str
+        name: str | None = None
+
+    compiled = _convert._compiled_hook(
+        Own, {"id": _convert._as_str, "name": _convert._optional_str}
+    )
+    assert compiled is not None
+    one, many = compiled
+    assert ("_Twin" in one.__globals__) is (swap and _convert._mutable_twin(Own) is not None)
+    for model, expected in [
+        (one({"id": "a"}), Own("a")),
+        *zip(many([{"id": "a", "name": "b"}, {"id": "c"}]), [Own("a", "b"), Own("c")], strict=True),
+    ]:
+        assert type(model) is Own and model == expected
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            model.id = "changed"  # type: ignore[misc]

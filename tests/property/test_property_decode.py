@@ -30,7 +30,7 @@ from floimg_async import (
     WorkflowParameter,
     WorkflowSummary,
 )
-from floimg_async._convert import _explaining_converter, converter, decode
+from floimg_async._convert import _explaining_converter, converter, decode, list_structurer
 from floimg_async._pagination import parse_page
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -333,3 +333,47 @@ def test_compiled_hooks_are_used_for_every_model(cls: type[Any]) -> None:
         getattr(cell.cell_contents, "__code__", code).co_filename for cell in hook.__closure__ or ()
     ]
     assert any(name.startswith("<floimg_async structure") for name in names)
+
+
+@SETTINGS
+@given(
+    cls=st.sampled_from([*MODELS, WorkflowParameter]),
+    seed=st.integers(0, 2**32 - 1),
+    replacements=st.lists(json_values | st.sampled_from(TIMESTAMPS), min_size=1, max_size=6),
+    count=st.integers(0, 6),
+)
+def test_property_list_structurer_matches_the_item_hook(
+    cls: type[Any], seed: int, replacements: list[Any], count: int
+) -> None:
+    """A whole list structured at once equals the items structured one by one.
+
+    The compiled list loop reads every field by subscript until an item lacks
+    one, then field by field with ``dict.get``: mixing whole, sparse and broken
+    items (in any order) checks that the switch changes nothing but the cost.
+    """
+    ran("list_vs_items")
+    rng = random.Random(seed)
+    valid = VALID.get(cls, {"name": "width", "type": "number", "required": True, "default": 1})
+    items = [
+        valid if rng.random() < 0.4 else mutate(valid, rng, replacements) for _ in range(count)
+    ]
+    try:
+        expected = (True, repr([converter.structure(item, cls) for item in items]))
+    except Exception:
+        expected = (False, "")
+    try:
+        got = (True, repr(list_structurer(cls)(items)))
+    except Exception:
+        got = (False, "")
+    assert got == expected
+
+
+@pytest.mark.parametrize("cls", list(LIST_KEYS), ids=lambda c: c.__name__)
+def test_list_structurer_reads_absent_fields_after_whole_ones(cls: type[Any]) -> None:
+    """A page whose later items omit optional fields gets their defaults, not stale values."""
+    whole = VALID[cls]
+    required = {key: whole[key] for key in ("id", "url") if key in whole}
+    many = list_structurer(cls)([whole, required, whole])
+    assert many == [converter.structure(item, cls) for item in (whole, required, whole)]
+    assert many[1] != many[0]
+    assert all(getattr(many[1], name) is None for name in ("name", "created_at"))
