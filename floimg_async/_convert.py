@@ -93,8 +93,11 @@ def _error_message(value: Any, _: type) -> str | None:
 def _as_str(value: Any, _: type) -> str:
     if type(value) is str:
         return value
-    if isinstance(value, dict | list):
-        raise TypeError(f"expected a string, got {type(value).__name__}")
+    # A number is read as its text (liberal: an id sent as 42); null, true/false and
+    # objects are not strings: str() would invent "None", "True" or a Python repr.
+    if value is None or isinstance(value, bool | dict | list):
+        got = "null" if value is None else type(value).__name__
+        raise TypeError(f"expected a string, got {got}")
     return str(value)
 
 

@@ -114,3 +114,51 @@ async def test_a_device_pipe_or_socket_at_the_destination_is_refused_and_kept(
         await client.images.download("https://cdn.example.com/ok.png", regular)
         assert regular.read_bytes() == b"\x89PNG"
     assert len(transport.requests) == 1
+
+
+# A server's careless answers: a JSON null, true or false where the API documents a
+# string. str() would invent "None" or "True"; the SDK refuses the body instead.
+_GOOD = {
+    "workflows.get": {"id": "wf_1", "name": "Card", "projectId": "p", "parameters": []},
+    "executions.get": {"executionId": "exec_1", "status": "running", "workflowId": "wf_1"},
+    "images.get": {"id": "img_1", "url": "https://cdn.example.com/a.png", "name": "a.png"},
+}
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        ("workflows.get", "id"),
+        ("workflows.get", "name"),  # optional: null is None, but true is no name
+        ("executions.get", "executionId"),
+        ("images.get", "id"),
+        ("images.get", "url"),
+    ],
+)
+@pytest.mark.parametrize("bad", [None, True, False])
+async def test_a_non_string_where_a_string_belongs_is_a_decode_error(
+    call: str, field: str, bad: Any
+) -> None:
+    from floimg_async import ResponseDecodeError
+
+    body = {**_GOOD[call], field: bad}
+    transport = MockTransport(lambda request: MockResponse(200, json=body))
+    async with FloImg(API_KEY, base_url=BASE_URL, transport=transport, max_retries=0) as client:
+        resource, method = call.split(".")
+        fetch = getattr(getattr(client, resource), method)
+        if bad is None and field not in ("id", "executionId"):
+            # An optional field: null is the documented "absent".
+            model = await fetch("x_1")
+            assert getattr(model, field) is None
+            return
+        with pytest.raises(ResponseDecodeError, match=r"expected str( \| None)? @ \$\.") as info:
+            await fetch("x_1")
+        assert "'None'" not in str(info.value) and "'True'" not in str(info.value)
+
+
+async def test_a_number_where_a_string_belongs_reads_as_its_text() -> None:
+    body = {**_GOOD["workflows.get"], "id": 42, "name": 3.5}
+    transport = MockTransport(lambda request: MockResponse(200, json=body))
+    async with FloImg(API_KEY, base_url=BASE_URL, transport=transport) as client:
+        workflow = await client.workflows.get("wf_1")
+    assert (workflow.id, workflow.name) == ("42", "3.5")
