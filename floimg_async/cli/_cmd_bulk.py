@@ -19,6 +19,7 @@ from ..bulk import (
     default_journal_path,
 )
 from ._context import Interrupted, Settings, json_option, pass_settings, run_async
+from ._options import FiniteFloatRange
 from ._output import emit_json, show_object
 from ._progress import BulkBar
 
@@ -66,13 +67,13 @@ EXIT_JOURNAL_CORRUPT = 5
     "Idempotency-Key after a crash. Default: the journal's mode.",
 )
 @click.option("--retry-failed", is_flag=True, help="Run failed items again (under new keys).")
-@click.option("--poll-interval", type=click.FloatRange(min=0.01), default=1.0, show_default=True)
+@click.option("--poll-interval", type=FiniteFloatRange(min=0.01), default=1.0, show_default=True)
 @click.option(
-    "--max-poll-interval", type=click.FloatRange(min=0.01), default=10.0, show_default=True
+    "--max-poll-interval", type=FiniteFloatRange(min=0.01), default=10.0, show_default=True
 )
 @click.option(
     "--wait-timeout",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     help="Stop waiting for one item after this many seconds (it stays resumable).",
 )
 @json_option
