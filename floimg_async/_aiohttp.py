@@ -9,6 +9,7 @@ in :func:`translate`), scrubbing the key from what they carry first.
 from __future__ import annotations
 
 import asyncio
+import math
 import platform
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -38,9 +39,18 @@ _NO_CANCELLING = sys.version_info < (3, 11)
 def check_timeout(timeout: object) -> aiohttp.ClientTimeout:
     """A per-attempt timeout from seconds (> 0) or an ``aiohttp.ClientTimeout``."""
     if isinstance(timeout, aiohttp.ClientTimeout):
+        total = timeout.total
+        if total is not None and not (0 < total < math.inf):
+            raise ValueError(
+                f"timeout.total must be None or a finite number of seconds > 0, got {total!r}"
+            )
         return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 < timeout < math.inf  # inf overflows the event loop's timer
+    ):
+        raise ValueError(f"timeout must be a finite number of seconds > 0, got {timeout!r}")
     return aiohttp.ClientTimeout(total=float(timeout))
 
 

@@ -162,3 +162,17 @@ async def test_a_number_where_a_string_belongs_reads_as_its_text() -> None:
     async with FloImg(API_KEY, base_url=BASE_URL, transport=transport) as client:
         workflow = await client.workflows.get("wf_1")
     assert (workflow.id, workflow.name) == ("42", "3.5")
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan, 0, -1, True, "30"])
+async def test_a_timeout_that_is_not_a_finite_positive_number_is_refused(bad: Any) -> None:
+    import aiohttp
+
+    with pytest.raises(ValueError, match="timeout"):
+        FloImg(API_KEY, base_url=BASE_URL, timeout=bad)
+    async with FloImg(API_KEY, base_url=BASE_URL, transport=_transport()) as client:
+        with pytest.raises(ValueError, match="timeout"):
+            client.with_options(timeout=bad)
+    if isinstance(bad, float):
+        with pytest.raises(ValueError, match="timeout"):
+            FloImg(API_KEY, base_url=BASE_URL, timeout=aiohttp.ClientTimeout(total=bad))
