@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -33,7 +33,7 @@ from ._errors import (
     ResponseTooLargeError,
 )
 from ._ratelimit import RateGate, RateLimitInfo
-from ._redact import mask_userinfo, redact, scrub
+from ._redact import mask_userinfo, redact, scrub, scrub_headers
 from ._request import Request, new_idempotency_key
 from ._response import CAPTURING, SEEN
 from ._retry import RetryPolicy
@@ -69,6 +69,32 @@ class ClientStats:
     retries: int = 0
     rate_limited: int = 0
     rate_waits: int = 0
+
+
+class _HookView:
+    """What ``on_response`` sees: status and headers (key scrubbed), never the body.
+
+    The body belongs to the call that is reading it; a hook reading it would
+    leave the call nothing. Headers a server echoed the key into are scrubbed
+    like everything else the SDK hands out (``scrub_headers`` returns the same
+    mapping when nothing needs it, so a clean response costs one pass).
+    """
+
+    __slots__ = ("content_length", "headers", "status")
+
+    def __init__(self, response: TransportResponse, secret: str) -> None:
+        self.status = response.status
+        self.headers = scrub_headers(response.headers, secret)
+        self.content_length = response.content_length
+
+    async def read(self, limit: int | None) -> bytes:
+        raise RuntimeError("on_response must not read the body; the call reads it")
+
+    def iter_chunks(self, size: int) -> AsyncIterator[bytes]:
+        raise RuntimeError("on_response must not read the body; the call reads it")
+
+    async def aclose(self) -> None:
+        raise RuntimeError("on_response must not close the response; the call does")
 
 
 class Shared:
@@ -284,7 +310,7 @@ class Sender:
                 # The API's (not a download host's); kept unparsed until read.
                 shared.rate_seen = response.headers
             if shared.on_response is not None:
-                await shared.on_response(wire, response)
+                await shared.on_response(wire, _HookView(response, shared.secret))
             status = response.status
             if status >= 400:
                 body = await response.read(ERROR_BODY_BYTES)

@@ -122,9 +122,10 @@ OnResponse = Callable[[WireRequest, TransportResponse], Awaitable[None]]
 """``FloImg(on_response=...)``: awaited with each attempt's request and response.
 
 Called as soon as the status and headers arrive (error statuses and 429s
-included), before the body is read; do not read the body in it. The headers
-are the server's own, not scrubbed: a server echoing the key would show it
-here. What it raises ends the call.
+included), before the body is read. The response it gets carries ``status``,
+``headers`` (with the API key scrubbed, like every header the SDK hands out)
+and ``content_length``; reading or closing its body raises ``RuntimeError``
+(the call reads it). What it raises ends the call.
 """
 
 

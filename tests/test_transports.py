@@ -382,3 +382,34 @@ async def test_hooks_over_aiohttp_never_see_the_key(make_server: MakeServer) -> 
         assert (await client.workflows.get("wf_1")).id == "wf_1"
     assert len(seen) == 2 and seen[1] == "200 60"
     assert API_KEY not in seen[0] and "Authorization" not in seen[0]
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        {"X-Request-Id": f"Bearer {API_KEY}"},
+        {"Set-Cookie": f"k={API_KEY}"},
+        {"X-Debug": f"auth={API_KEY}; more", "Authorization": f"Bearer {API_KEY}"},
+        {"Location": f"https://user:{API_KEY}@cdn.example.com/a"},
+    ],
+)
+async def test_on_response_sees_headers_with_the_key_scrubbed_and_no_body(
+    fake_sleep: FakeSleep, echo: dict[str, str]
+) -> None:
+    seen: list[str] = []
+    refused: list[str] = []
+
+    async def on_response(wire: WireRequest, response: TransportResponse) -> None:
+        seen.append(repr(dict(response.headers)))
+        for attempt in (lambda: response.read(None), response.aclose):
+            try:
+                await attempt()
+            except RuntimeError as exc:
+                refused.append(str(exc))
+
+    answer = MockResponse(200, json={"id": "wf_1"}, headers=echo)
+    async with client_for(lambda r: answer, fake_sleep, on_response=on_response) as client:
+        workflow = await client.workflows.get("wf_1")
+    assert workflow.id == "wf_1"  # the call still read its body
+    assert seen and all(API_KEY not in text for text in seen)
+    assert len(refused) == 2 and all("on_response" in text for text in refused)
