@@ -19,6 +19,7 @@ only describe them to type checkers (a test holds them to the async signatures).
 
 from __future__ import annotations
 
+import copy
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -237,7 +238,7 @@ class FloImg:
             )
             if value is not _UNSET
         }
-        clone = object.__new__(FloImg)
+        clone = copy.copy(self)  # then re-bound: its own client, the shared loop thread
         clone._bind(self._client.with_options(**options), self._portal, self._owner or self)
         return clone
 
